@@ -1,0 +1,6 @@
+/** Configuration: types and defaults, loading (file < env < CLI), command-line parsing. */
+export * from './schema.js';
+export { ConfigError, type ConfigIssue, formatIssue } from './errors.js';
+export { loadConfig, redactConfig, redactUrl, type LoadConfigOptions } from './load-config.js';
+export { parseCliArgs, CLI_USAGE, CLI_FLAGS, type CliArgs, type CliCommand } from './cli-args.js';
+export { ENV_VARS, envVarFor, CONFIG_FILE_ENV } from './env-overrides.js';

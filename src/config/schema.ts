@@ -1,0 +1,259 @@
+/**
+ * Configuration types, defaults, and the schema tree that drives validation of every source
+ * (JSON file, INTERCHANGE_* environment variables, command-line flags).
+ *
+ * Paths: `dataDir`, `store.path` and the `tls.*` files may be relative; loadConfig resolves them
+ * against the process's current working directory (NOT the config file's directory), so the
+ * Config it returns always holds absolute paths. DEFAULT_CONFIG shows the unresolved defaults.
+ */
+import type { DestinationKind } from '../core/names.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export const LOG_LEVEL_VALUES: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** A plain + TLS listener pair. `null` = listener disabled; `0` = let the OS pick a free port. */
+export interface ListenerPorts {
+  port: number | null;
+  tlsPort: number | null;
+}
+
+export type StoreConfig =
+  | { type: 'sqlite'; path: string; maxBatch: number; maxDelayMs: number }
+  | { type: 'memory' }
+  | { type: 'postgres'; url: string; maxBatch: number; maxDelayMs: number };
+export type StoreType = StoreConfig['type'];
+export const STORE_TYPES: readonly StoreType[] = ['sqlite', 'memory', 'postgres'];
+
+export type AclPermission = 'read' | 'write' | 'admin';
+export const ACL_PERMISSIONS: readonly AclPermission[] = ['read', 'write', 'admin'];
+export const DESTINATION_KINDS: readonly DestinationKind[] = ['queue', 'topic', 'stream'];
+
+export interface AclEntry {
+  /** A user name, `group:NAME`, or `*` (everyone, including anonymous clients). */
+  principal: string;
+  /** Destination kinds the entry applies to; defaults to all three. */
+  kinds: DestinationKind[];
+  /** Core name pattern: `.`-separated levels, `*` = exactly one level, `>` = one or more trailing levels. */
+  pattern: string;
+  /** `admin` implies `read` and `write`. */
+  allow: AclPermission[];
+}
+
+export interface UserConfig {
+  name: string;
+  /** From `interchange hash-password`: `scrypt$N$r$p$saltB64$hashB64`. */
+  passwordHash: string;
+  groups: string[];
+}
+
+export type AnonymousMode = 'loopback' | 'never' | 'always';
+export const ANONYMOUS_MODES: readonly AnonymousMode[] = ['loopback', 'never', 'always'];
+
+export interface TlsConfig {
+  /** PEM certificate chain file. */
+  cert: string;
+  /** PEM private key file. */
+  key: string;
+  /** PEM CA bundle file; when set, client certificates are requested and verified against it. */
+  ca?: string;
+  /** Passphrase of an encrypted private key. */
+  passphrase?: string;
+}
+
+export interface Config {
+  dataDir: string;
+  logLevel: LogLevel;
+  store: StoreConfig;
+  listeners: {
+    host: string;
+    mqtt: ListenerPorts;
+    amqp: ListenerPorts;
+    stomp: ListenerPorts;
+    ws: ListenerPorts;
+    admin: { port: number | null; host: string };
+  };
+  /** TLS listeners start only when this is set. */
+  tls: TlsConfig | null;
+  security: {
+    users: UserConfig[];
+    acl: AclEntry[];
+    anonymous: AnonymousMode;
+  };
+  destinations: {
+    autoCreate: boolean;
+    queueDefaults: Record<string, unknown>;
+    topicDefaults: Record<string, unknown>;
+    streamDefaults: Record<string, unknown>;
+  };
+  limits: {
+    maxMessageBytes: number;
+    maxConnections: number;
+    maxFrameBytes: number;
+    maxHeaders: number;
+    maxHeaderBytes: number;
+  };
+  ha: { lockPollMs: number };
+}
+
+/** Every key optional, recursively; arrays and free-form records are replaced whole, never merged. */
+export type DeepPartial<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+export const DEFAULT_STORE_FILE = 'interchange.db';
+/** Frame allowance on top of the message body for protocol headers. */
+export const FRAME_OVERHEAD_BYTES = 65_536;
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * The defaults, frozen. Derived defaults (applied by loadConfig when the key is not set anywhere):
+ * - `store.path` = `<dataDir>/interchange.db`
+ * - `listeners.admin.host` = `listeners.host`
+ * - `limits.maxFrameBytes` = `limits.maxMessageBytes + 65536`
+ * - `security.anonymous` = `'loopback'` when no users are configured, else `'never'`
+ */
+export const DEFAULT_CONFIG: Config = deepFreeze<Config>({
+  dataDir: './data',
+  logLevel: 'info',
+  store: { type: 'sqlite', path: `./data/${DEFAULT_STORE_FILE}`, maxBatch: 256, maxDelayMs: 2 },
+  listeners: {
+    host: '0.0.0.0',
+    mqtt: { port: 1883, tlsPort: 8883 },
+    amqp: { port: 5672, tlsPort: 5671 },
+    stomp: { port: 61613, tlsPort: 61614 },
+    ws: { port: 61618, tlsPort: 61619 },
+    admin: { port: 8162, host: '0.0.0.0' },
+  },
+  tls: null,
+  security: { users: [], acl: [], anonymous: 'loopback' },
+  destinations: { autoCreate: true, queueDefaults: {}, topicDefaults: {}, streamDefaults: {} },
+  limits: {
+    maxMessageBytes: 262_144,
+    maxConnections: 10_000,
+    maxFrameBytes: 262_144 + FRAME_OVERHEAD_BYTES,
+    maxHeaders: 1000,
+    maxHeaderBytes: 65_536,
+  },
+  ha: { lockPollMs: 500 },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Schema tree. One description of every key, used for: unknown-key detection, type checks with
+// precise messages, the INTERCHANGE_* variable map, and parsing env/CLI strings by target type.
+
+export type SchemaNode =
+  | { type: 'object'; fields: Record<string, SchemaNode>; nullable?: boolean; required?: readonly string[] }
+  | { type: 'int'; min: number; max: number; nullable?: boolean }
+  | { type: 'string'; secret?: boolean }
+  | { type: 'enum'; values: readonly string[] }
+  | { type: 'bool' }
+  | { type: 'array'; of: SchemaNode; minItems?: number }
+  | { type: 'record' };
+
+const INT32 = 2_147_483_647;
+const port: SchemaNode = { type: 'int', min: 0, max: 65_535, nullable: true };
+const ports: SchemaNode = { type: 'object', fields: { port, tlsPort: port } };
+const str: SchemaNode = { type: 'string' };
+const posInt = (max = INT32, min = 1): SchemaNode => ({ type: 'int', min, max });
+
+export const CONFIG_SCHEMA: SchemaNode = {
+  type: 'object',
+  fields: {
+    dataDir: str,
+    logLevel: { type: 'enum', values: LOG_LEVEL_VALUES },
+    // `store` is a tagged union; per-layer validation accepts all variant keys and loadConfig
+    // checks after merging that only keys of the chosen `type` are set.
+    store: {
+      type: 'object',
+      fields: {
+        type: { type: 'enum', values: STORE_TYPES },
+        path: str,
+        url: { type: 'string', secret: true },
+        maxBatch: posInt(100_000),
+        maxDelayMs: posInt(60_000, 0),
+      },
+    },
+    listeners: {
+      type: 'object',
+      fields: {
+        host: str,
+        mqtt: ports,
+        amqp: ports,
+        stomp: ports,
+        ws: ports,
+        admin: { type: 'object', fields: { port, host: str } },
+      },
+    },
+    tls: {
+      type: 'object',
+      nullable: true,
+      fields: { cert: str, key: str, ca: str, passphrase: { type: 'string', secret: true } },
+    },
+    security: {
+      type: 'object',
+      fields: {
+        users: {
+          type: 'array',
+          of: {
+            type: 'object',
+            required: ['name', 'passwordHash'],
+            fields: { name: str, passwordHash: { type: 'string', secret: true }, groups: { type: 'array', of: str } },
+          },
+        },
+        acl: {
+          type: 'array',
+          of: {
+            type: 'object',
+            required: ['principal', 'pattern', 'allow'],
+            fields: {
+              principal: str,
+              kinds: { type: 'array', of: { type: 'enum', values: DESTINATION_KINDS }, minItems: 1 },
+              pattern: str,
+              allow: { type: 'array', of: { type: 'enum', values: ACL_PERMISSIONS }, minItems: 1 },
+            },
+          },
+        },
+        anonymous: { type: 'enum', values: ANONYMOUS_MODES },
+      },
+    },
+    destinations: {
+      type: 'object',
+      fields: {
+        autoCreate: { type: 'bool' },
+        queueDefaults: { type: 'record' },
+        topicDefaults: { type: 'record' },
+        streamDefaults: { type: 'record' },
+      },
+    },
+    limits: {
+      type: 'object',
+      fields: {
+        maxMessageBytes: posInt(),
+        maxConnections: posInt(),
+        maxFrameBytes: posInt(),
+        maxHeaders: posInt(),
+        maxHeaderBytes: posInt(),
+      },
+    },
+    ha: { type: 'object', fields: { lockPollMs: posInt(600_000, 10) } },
+  },
+};
+
+/** The schema node at a dotted path (no array indices), or undefined. */
+export function schemaAt(path: string): SchemaNode | undefined {
+  let node: SchemaNode | undefined = CONFIG_SCHEMA;
+  for (const seg of path.split('.')) {
+    if (node?.type !== 'object' || !Object.hasOwn(node.fields, seg)) return undefined;
+    node = node.fields[seg];
+  }
+  return node;
+}
