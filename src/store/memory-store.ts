@@ -167,6 +167,7 @@ export class MemoryStore implements Store {
 
   async readRecords(stream: string, shardId: string, fromSeq: number, limit: number): Promise<StreamRecord[]> {
     const out: StreamRecord[] = [];
+    if (!(limit > 0)) return out;
     for (const r of this.records.get(stream) ?? []) {
       if (r.shardId === shardId && r.seq >= fromSeq) {
         out.push({ ...r });

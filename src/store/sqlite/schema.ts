@@ -1,0 +1,128 @@
+/**
+ * SQLite schema and migrations. The schema version lives in `PRAGMA user_version`;
+ * migration N (1-based) takes a database from version N-1 to N inside one transaction.
+ * Add migrations at the end; never edit a released one.
+ */
+import type Database from 'better-sqlite3';
+import { BrokerError } from '../../core/errors.js';
+import type { Logger } from '../../log.js';
+
+const MIGRATIONS: readonly string[] = [
+  // 1: initial schema
+  `
+  CREATE TABLE destinations (
+    kind        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    attributes  TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (kind, name)
+  ) WITHOUT ROWID;
+
+  -- Queue messages: rowid table (rows carry bodies), looked up by (queue, seq).
+  CREATE TABLE messages (
+    queue          TEXT NOT NULL,
+    seq            INTEGER NOT NULL,
+    id             TEXT NOT NULL,
+    body           BLOB NOT NULL,
+    meta           TEXT NOT NULL,
+    enqueued_at    INTEGER NOT NULL,
+    available_at   INTEGER NOT NULL,
+    receive_count  INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX messages_queue_seq ON messages (queue, seq);
+
+  CREATE TABLE dedup (
+    scope       TEXT NOT NULL,
+    dedup_id    TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    message_id  TEXT NOT NULL,
+    PRIMARY KEY (scope, dedup_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX dedup_expires ON dedup (expires_at);
+
+  CREATE TABLE subscriptions (
+    id             TEXT PRIMARY KEY NOT NULL,
+    pattern        TEXT NOT NULL,
+    queue          TEXT NOT NULL,
+    filter_policy  TEXT,
+    created_at     INTEGER NOT NULL,
+    attributes     TEXT NOT NULL
+  );
+
+  CREATE TABLE retained (
+    topic         TEXT PRIMARY KEY NOT NULL,
+    id            TEXT NOT NULL,
+    body          BLOB NOT NULL,
+    meta          TEXT NOT NULL,
+    published_at  INTEGER NOT NULL
+  );
+
+  CREATE TABLE shards (
+    stream                    TEXT NOT NULL,
+    shard_id                  TEXT NOT NULL,
+    parent_shard_id           TEXT,
+    adjacent_parent_shard_id  TEXT,
+    hash_key_start            TEXT NOT NULL,
+    hash_key_end              TEXT NOT NULL,
+    starting_seq              INTEGER NOT NULL,
+    ending_seq                INTEGER,
+    created_at                INTEGER NOT NULL,
+    PRIMARY KEY (stream, shard_id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE stream_records (
+    stream         TEXT NOT NULL,
+    shard_id       TEXT NOT NULL,
+    seq            INTEGER NOT NULL,
+    partition_key  TEXT NOT NULL,
+    arrived_at     INTEGER NOT NULL,
+    body           BLOB NOT NULL,
+    meta           TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX stream_records_shard_seq ON stream_records (stream, shard_id, seq);
+  -- Trim (per shard, arrived_at < t) and AT_TIMESTAMP lookups (covering: seq is in the index).
+  CREATE INDEX stream_records_shard_time ON stream_records (stream, shard_id, arrived_at, seq);
+
+  -- Highest seq ever appended per stream (survives trimming).
+  CREATE TABLE stream_seq (
+    stream  TEXT PRIMARY KEY NOT NULL,
+    seq     INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE checkpoints (
+    stream      TEXT NOT NULL,
+    grp         TEXT NOT NULL,
+    shard_id    TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (stream, grp, shard_id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE state (
+    namespace  TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value      BLOB NOT NULL,
+    PRIMARY KEY (namespace, key)
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Bring the database to SCHEMA_VERSION, in one IMMEDIATE transaction (so two processes opening a
+ * fresh file at once cannot both migrate). Refuses a database written by a newer broker.
+ */
+export function migrate(db: Database.Database, logger: Logger): void {
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new BrokerError('STORE_FAILED', `database schema version ${current} is newer than this broker supports (${SCHEMA_VERSION})`);
+    }
+    for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    if (current !== SCHEMA_VERSION) {
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      logger.info({ from: current, to: SCHEMA_VERSION }, 'store schema migrated');
+    }
+  }).immediate();
+}
