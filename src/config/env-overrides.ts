@@ -55,7 +55,9 @@ export function envLayer(env: NodeJS.ProcessEnv, issues: ConfigIssue[]): Layer {
     const target = ENV_VARS.get(name);
     const label = `env ${name}`;
     if (!target) {
-      const hint = suggest(name, [...ENV_VARS.keys(), CONFIG_FILE_ENV]);
+      const bare = (n: string): string => n.slice(ENV_PREFIX.length);
+      const match = suggest(bare(name), [...ENV_VARS.keys(), CONFIG_FILE_ENV].map(bare));
+      const hint = match === undefined ? undefined : ENV_PREFIX + match;
       issues.push({ path: '', message: `unknown environment variable ${name}${hint ? ` (did you mean ${hint}?)` : ''}; it maps to no configuration key` });
       continue;
     }
