@@ -1,0 +1,160 @@
+/**
+ * The in-memory state machine of one queue: every entry, the visible set (what can be delivered
+ * next), the due set (delays and pull visibility deadlines, one clock timer for the earliest),
+ * FIFO groups, and depth counters. No I/O, no timers, no delivery: Queue drives it.
+ *
+ *   add ──► READY ◄──────────► DELAYED
+ *             │ ▲                 ▲
+ *      take   ▼ │ makeReady       │ makeDelayed (nack with delay)
+ *           INFLIGHT ─────────────┘
+ *             │
+ *   remove ──► GONE (from any state)
+ *
+ * Standard queue: every READY entry is in the visible heap (priority, then seq).
+ * FIFO queue: only the head of a group with nothing in flight is in the visible heap (by seq).
+ */
+import { DELAYED, GONE, INFLIGHT, READY, type EntryState, type QueueEntry } from './entry.js';
+import { byDueAt, byPriorityThenSeq, bySeq, EntryHeap } from './entry-heap.js';
+import { FifoGroups, type FifoGroup } from './fifo-groups.js';
+
+export class QueueCore {
+  /** Every live entry, in insertion order (which is enqueue-time order). */
+  readonly entries = new Map<number, QueueEntry>();
+  readonly visible: EntryHeap;
+  readonly due = new EntryHeap(byDueAt, 'dIdx');
+  readonly groups: FifoGroups | null;
+  readyCount = 0;
+  delayedCount = 0;
+  inFlightCount = 0;
+  /** Live entries with a TTL (properties.expiresAt). */
+  ttlCount = 0;
+
+  constructor(readonly fifo: boolean) {
+    this.visible = new EntryHeap(fifo ? bySeq : byPriorityThenSeq, 'vIdx');
+    this.groups = fifo ? new FifoGroups() : null;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** A new entry: DELAYED if availableAt is in the future, else READY. */
+  add(e: QueueEntry, now: number): void {
+    this.entries.set(e.seq, e);
+    if (e.message.properties.expiresAt !== undefined) this.ttlCount += 1;
+    const group = this.groups?.add(e);
+    if (e.availableAt > now) {
+      this.setState(e, DELAYED);
+      e.dueAt = e.availableAt;
+      this.due.push(e);
+    } else {
+      this.setState(e, READY);
+      if (group) this.refreshGroup(group);
+      else this.visible.push(e);
+    }
+  }
+
+  /** Next deliverable entry, taken out of the visible set (still READY until marked in flight or removed). */
+  popVisible(): QueueEntry | undefined {
+    return this.visible.pop();
+  }
+
+  /** Delivered: pull (with a visibility deadline) or push (deadline undefined). */
+  markInFlight(e: QueueEntry, deadline: number | undefined): void {
+    this.visible.remove(e);
+    this.due.remove(e);
+    this.setState(e, INFLIGHT);
+    if (deadline !== undefined) {
+      e.dueAt = deadline;
+      this.due.push(e);
+    }
+    if (this.groups) {
+      const g = this.groups.get(e.groupId);
+      if (g) g.inFlight = e;
+    }
+  }
+
+  /** New visibility deadline of a pull delivery. */
+  setDeadline(e: QueueEntry, deadline: number): void {
+    e.dueAt = deadline;
+    if (this.due.has(e)) this.due.update(e);
+    else this.due.push(e);
+  }
+
+  /** Deliverable again (delay over, visibility timeout over, nack/release, consumer closed). */
+  makeReady(e: QueueEntry): void {
+    this.due.remove(e);
+    e.holder = null;
+    this.setState(e, READY);
+    if (this.groups) {
+      const g = this.groups.get(e.groupId);
+      if (g) {
+        if (g.inFlight === e) g.inFlight = null;
+        this.refreshGroup(g);
+      }
+    } else if (e.vIdx < 0) {
+      this.visible.push(e);
+    }
+  }
+
+  /** Invisible until `at` (nack with a delay). */
+  makeDelayed(e: QueueEntry, at: number): void {
+    this.visible.remove(e);
+    this.due.remove(e);
+    e.holder = null;
+    this.setState(e, DELAYED);
+    e.dueAt = at;
+    this.due.push(e);
+    if (this.groups) {
+      const g = this.groups.get(e.groupId);
+      if (g && g.inFlight === e) g.inFlight = null;
+    }
+  }
+
+  /** Take the entry out of the queue for good (deleted, acked, expired, dead-lettered, purged). */
+  remove(e: QueueEntry): void {
+    if (e.state === GONE) return;
+    this.visible.remove(e);
+    this.due.remove(e);
+    this.setState(e, GONE);
+    this.entries.delete(e.seq);
+    if (e.message.properties.expiresAt !== undefined) this.ttlCount -= 1;
+    e.holder = null;
+    if (this.groups) {
+      const g = this.groups.remove(e);
+      if (g) this.refreshGroup(g);
+    }
+  }
+
+  /** Drop everything (queue closed). */
+  clear(): void {
+    this.visible.clear();
+    this.due.clear();
+    this.groups?.clear();
+    this.entries.clear();
+    this.readyCount = 0;
+    this.delayedCount = 0;
+    this.inFlightCount = 0;
+    this.ttlCount = 0;
+  }
+
+  /** FIFO: put the group's head in the visible set if the group is free and the head is ready. */
+  private refreshGroup(g: FifoGroup): void {
+    if (g.inFlight !== null) return;
+    const head = g.head;
+    if (head !== undefined && head.state === READY && head.vIdx < 0) this.visible.push(head);
+  }
+
+  private setState(e: QueueEntry, next: EntryState): void {
+    if (e.counted) this.adjust(e.state, -1);
+    e.counted = next !== GONE;
+    if (e.counted) this.adjust(next, 1);
+    e.state = next;
+  }
+
+  private adjust(state: EntryState, d: number): void {
+    if (state === READY) this.readyCount += d;
+    else if (state === DELAYED) this.delayedCount += d;
+    else if (state === INFLIGHT) this.inFlightCount += d;
+  }
+}
