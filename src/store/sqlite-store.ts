@@ -180,6 +180,19 @@ export class SqliteStore implements Store {
     };
   }
 
+  /** Effective connection settings, for diagnostics and tests. Throws STORE_CLOSED when not open. */
+  settings(): { journalMode: string; synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'; busyTimeoutMs: number; schemaVersion: number } {
+    const conn = this.conn;
+    if (!conn) throw new BrokerError('STORE_CLOSED');
+    const sync = conn.db.pragma('synchronous', { simple: true }) as number;
+    return {
+      journalMode: conn.db.pragma('journal_mode', { simple: true }) as string,
+      synchronous: (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[sync] ?? 'OFF',
+      busyTimeoutMs: conn.db.pragma('busy_timeout', { simple: true }) as number,
+      schemaVersion: conn.db.pragma('user_version', { simple: true }) as number,
+    };
+  }
+
   // ---- plumbing ----
 
   private write<T = void>(build: (stmts: Statements, gc: GroupCommit<Op, BatchState>) => Op): Promise<T> {

@@ -206,7 +206,7 @@ export function storeContract(name: string, make: () => Promise<StoreHarness>): 
       });
 
       it('many concurrent writes all resolve and land in order', async () => {
-        const n = 5000;
+        const n = 2000;
         const writes: Array<Promise<void>> = [];
         for (let i = 1; i <= n; i++) writes.push(store.putMessage(msg('bulk', i)));
         for (let i = 2; i <= n; i += 2) writes.push(store.deleteMessage('bulk', i));
