@@ -1,6 +1,6 @@
 /** Streams (Kinesis semantics): public surface of src/core/stream. */
 export { Stream, TRIM_INTERVAL_MS, MAX_OPEN_SHARDS, MAX_PARTITION_KEY_LENGTH } from './stream.js';
-export type { StreamDeps, PutOptions, PutResult, GetRecordsResult } from './stream.js';
+export type { StreamDeps, PutOptions, PutResult, GetRecordsResult } from './types.js';
 export { parseStreamAttributes, DEFAULT_STREAM_ATTRIBUTES, STREAM_ATTRIBUTE_LIMITS } from './stream-attributes.js';
 export type { StreamAttributes } from './stream-attributes.js';
 export { HASH_KEY_MAX, md5HashKey, parseHashKey, evenRanges, splitRange, mergeRanges, formatShardId } from './hash-range.js';

@@ -21,8 +21,11 @@ import { ShardTable, findLastRecordSeq, initialShards } from './shard-table.js';
 import { parseStreamAttributes, type StreamAttributes } from './stream-attributes.js';
 import { StreamReaderImpl, type ReaderHost } from './stream-reader.js';
 import type {
-  GroupMember, JoinGroupOptions, ShardInfo, StartPosition, StreamReader, StreamRecordView, StreamStats, SubscribeOptions,
+  GetRecordsResult, GroupMember, JoinGroupOptions, PutOptions, PutResult, ShardInfo, StartPosition, StreamDeps, StreamReader,
+  StreamRecordView, StreamStats, SubscribeOptions,
 } from './types.js';
+
+export type { GetRecordsResult, PutOptions, PutResult, StreamDeps } from './types.js';
 
 /** How often the retention trim runs while the stream is open. */
 export const TRIM_INTERVAL_MS = 60_000;
@@ -30,34 +33,6 @@ export const MAX_OPEN_SHARDS = 1024;
 /** Kinesis: partition keys are 1..256 characters. */
 export const MAX_PARTITION_KEY_LENGTH = 256;
 export const MAX_GROUP_NAME_LENGTH = 256;
-
-export interface StreamDeps {
-  name: string;
-  attributes: StreamAttributes;
-  store: Store;
-  clock: Clock;
-  logger?: Logger;
-}
-
-export interface PutOptions {
-  /** Defaults to message.partitionKey; one of the two is required. */
-  partitionKey?: string;
-  /** Decimal 128-bit hash key that overrides MD5(partitionKey) for routing. */
-  explicitHashKey?: string;
-}
-
-export interface PutResult {
-  shardId: string;
-  seq: number;
-  sequenceNumber: string;
-}
-
-export interface GetRecordsResult {
-  records: StreamRecordView[];
-  /** Null once the shard is closed and fully read. */
-  nextIterator: string | null;
-  millisBehindLatest: number;
-}
 
 interface PendingPut {
   view: StreamRecordView;

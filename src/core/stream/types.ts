@@ -1,7 +1,11 @@
 /**
  * Public shapes of the stream API (records, shards, positions, readers, consumer groups).
  */
+import type { Clock } from '../clock.js';
 import type { Message } from '../message.js';
+import type { Logger } from '../../log.js';
+import type { Store } from '../../store/store.js';
+import type { StreamAttributes } from './stream-attributes.js';
 
 /** One record as readers see it. Every delivery is a fresh copy: mutating it changes nothing stored. */
 export interface StreamRecordView {
@@ -107,4 +111,32 @@ export interface StreamStats {
   readers: number;
   /** Consumer groups with at least one member. */
   groups: number;
+}
+
+export interface StreamDeps {
+  name: string;
+  attributes: StreamAttributes;
+  store: Store;
+  clock: Clock;
+  logger?: Logger;
+}
+
+export interface PutOptions {
+  /** Defaults to message.partitionKey; one of the two is required. */
+  partitionKey?: string;
+  /** Decimal 128-bit hash key that overrides MD5(partitionKey) for routing. */
+  explicitHashKey?: string;
+}
+
+export interface PutResult {
+  shardId: string;
+  seq: number;
+  sequenceNumber: string;
+}
+
+export interface GetRecordsResult {
+  records: StreamRecordView[];
+  /** Null once the shard is closed and fully read. */
+  nextIterator: string | null;
+  millisBehindLatest: number;
 }
