@@ -87,6 +87,8 @@ export class StompParser {
   private lineCR = false;
   private command = '';
   private headers: Array<[string, string]> = [];
+  /** Whether the current frame's headers are unescaped; fixed when its command line ends. */
+  private escaping = false;
   private bodyRemaining = 0;
 
   constructor(opts: StompParserOptions) {
@@ -220,16 +222,28 @@ export class StompParser {
         return this.failAt(new StompProtocolError('INVALID_COMMAND', `byte ${hex(b)} in the command line (commands are upper-case letters)`));
       }
     }
-    this.keep(chunk, start, i);
     this.frameBytes += i - start;
-    if (this.partsBytes > MAX_COMMAND_BYTES + 1) {
+    if (this.partsBytes + (i - start) > MAX_COMMAND_BYTES + 1) {
       return this.failAt(new StompProtocolError('INVALID_COMMAND', `command line longer than ${MAX_COMMAND_BYTES} bytes`));
     }
-    if (i === n) return n;
+    if (i === n) {
+      this.keep(chunk, start, n);
+      return n;
+    }
+    const end = this.lineCR ? i - 1 : i;
+    if (this.parts.length === 0) {
+      this.command = chunk.toString('latin1', start, Math.max(start, end));
+    } else {
+      // The line spans chunks; a CR, if any, may be the last byte kept or just before this LF.
+      this.keep(chunk, start, i);
+      const line = Buffer.concat(this.parts, this.partsBytes);
+      this.command = line.toString('latin1', 0, this.lineCR ? line.length - 1 : line.length);
+      this.releaseBuffers();
+    }
+    this.lineCR = false;
     this.frameBytes++; // LF
-    const line = this.takeLine();
-    this.command = line.toString('latin1');
     this.headers = [];
+    this.escaping = usesEscaping(this.command, this.version);
     this.state = S_HEADERS;
     if (this.frameBytes > this.maxFrameBytes) return this.failAt(this.tooLarge());
     return i + 1;
@@ -238,36 +252,55 @@ export class StompParser {
   private readHeaderLine(chunk: Buffer, start: number): number {
     const n = chunk.length;
     const lf = chunk.indexOf(LF, start);
-    const end = lf === -1 ? n : lf;
-    this.keep(chunk, start, end);
-    this.frameBytes += end - start + (lf === -1 ? 0 : 1);
+    if (lf === -1) {
+      // Incomplete line: keep it, but enforce every limit now rather than when its end arrives.
+      this.frameBytes += n - start;
+      if (this.frameBytes > this.maxFrameBytes) return this.failAt(this.tooLarge());
+      // +1: a trailing CR belongs to the EOL, not the line.
+      if (this.partsBytes + (n - start) > this.maxHeaderLineBytes + 1) return this.failAt(this.lineTooLong());
+      if (chunk.indexOf(NUL, start) !== -1) return this.failAt(this.nulInHeaders());
+      this.keep(chunk, start, n);
+      return n;
+    }
+    this.frameBytes += lf - start + 1;
     if (this.frameBytes > this.maxFrameBytes) return this.failAt(this.tooLarge());
-    // +1: a trailing CR belongs to the EOL, not the line.
-    if (this.partsBytes > this.maxHeaderLineBytes + 1) return this.failAt(this.lineTooLong());
-    if (lf === -1) return n;
-    let line = this.takeLine();
-    if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
-    if (line.length > this.maxHeaderLineBytes) return this.failAt(this.lineTooLong());
-    if (line.length === 0) {
+    let buf = chunk;
+    let s = start;
+    let e = lf;
+    if (this.parts.length > 0) {
+      this.keep(chunk, start, lf);
+      buf = Buffer.concat(this.parts, this.partsBytes);
+      s = 0;
+      e = buf.length;
+      this.releaseBuffers();
+    }
+    if (e > s && buf[e - 1] === CR) e--;
+    if (e - s > this.maxHeaderLineBytes) return this.failAt(this.lineTooLong());
+    if (e === s) {
       this.endOfHeaders();
     } else if (this.headers.length >= this.maxHeaders) {
       return this.failAt(new StompProtocolError('TOO_MANY_HEADERS', `more than ${this.maxHeaders} headers`));
     } else {
-      const err = this.addHeader(line);
+      const err = this.addHeader(buf, s, e);
       if (err) return this.failAt(err);
     }
     return lf + 1;
   }
 
-  private addHeader(line: Buffer): StompProtocolError | undefined {
-    if (!isUtf8(line)) return new StompProtocolError('INVALID_UTF8', `header line ${this.headers.length + 1}`);
-    const text = line.toString('utf8');
+  private addHeader(buf: Buffer, start: number, end: number): StompProtocolError | undefined {
+    const text = buf.toString('utf8', start, end);
+    // Invalid UTF-8 decodes to U+FFFD; only then is the (slower) exact check needed.
+    if (text.indexOf('\uFFFD') !== -1 && !isUtf8(buf.subarray(start, end))) {
+      return new StompProtocolError('INVALID_UTF8', `header line ${this.headers.length + 1}`);
+    }
+    // Never valid in a header line; almost always a frame that forgot the blank line.
+    if (text.indexOf('\0') !== -1) return this.nulInHeaders();
     const colon = text.indexOf(':');
     if (colon === -1) return new StompProtocolError('MALFORMED_HEADER', `header line ${this.headers.length + 1} has no colon`);
     if (colon === 0) return new StompProtocolError('MALFORMED_HEADER', `header line ${this.headers.length + 1} has an empty name`);
     let name = text.slice(0, colon);
     let value = text.slice(colon + 1);
-    if (usesEscaping(this.command, this.version)) {
+    if (this.escaping) {
       try {
         name = unescapeHeaderText(name);
         value = unescapeHeaderText(value);
@@ -336,14 +369,6 @@ export class StompParser {
     this.partsBytes += end - start;
   }
 
-  /** The buffered line, consumed. A copy only when it spans chunks. */
-  private takeLine(): Buffer {
-    const line = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partsBytes);
-    const withoutCR = this.lineCR ? line.subarray(0, line.length - 1) : line;
-    this.releaseBuffers();
-    return withoutCR;
-  }
-
   private releaseBuffers(): void {
     this.parts = [];
     this.partsBytes = 0;
@@ -352,6 +377,10 @@ export class StompParser {
 
   private tooLarge(): StompProtocolError {
     return new StompProtocolError('FRAME_TOO_LARGE', `frame exceeds the limit of ${this.maxFrameBytes} bytes`);
+  }
+
+  private nulInHeaders(): StompProtocolError {
+    return new StompProtocolError('MALFORMED_FRAME', 'NUL in the header section (missing blank line before the body?)');
   }
 
   private lineTooLong(): StompProtocolError {

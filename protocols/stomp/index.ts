@@ -4,6 +4,7 @@ export * from './frame.js';
 export * from './escape.js';
 export * from './frame-parser.js';
 export * from './frame-writer.js';
+export * from './error-frame.js';
 export * from './negotiate.js';
 export * from './destination.js';
 export * from './stream-offset.js';

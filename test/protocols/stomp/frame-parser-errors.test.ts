@@ -17,6 +17,8 @@ describe('StompParser: errors', () => {
     ['CR inside the command line', `SE\rND\n\n${NUL}`, 'INVALID_COMMAND'],
     ['over-long command line', `${'A'.repeat(40)}\n\n${NUL}`, 'INVALID_COMMAND'],
     ['bare CR between frames', `\rSEND\n\n${NUL}`, 'MALFORMED_FRAME'],
+    ['frame without the blank line before its NUL', `DISCONNECT\n${NUL}`, 'MALFORMED_FRAME'],
+    ['NUL inside a header line', `SEND\na:b${NUL}c\n\n${NUL}`, 'MALFORMED_FRAME'],
     ['header without colon', `SEND\ndestination\n\n${NUL}`, 'MALFORMED_HEADER'],
     ['header with empty name', `SEND\n:value\n\n${NUL}`, 'MALFORMED_HEADER'],
     ['undefined escape \\t (1.2)', `SEND\na:b\\tc\n\n${NUL}`, 'INVALID_ESCAPE', { version: '1.2' }],

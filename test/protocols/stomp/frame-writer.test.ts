@@ -157,3 +157,24 @@ describe('encodeFrame → StompParser round trip (random headers and bodies)', (
     expect(parsed.map((p) => p.headers)).toEqual(frames.map((f) => [...f.headers, ['content-length', String(f.body.length)]]));
   });
 });
+
+describe('createErrorFrame', () => {
+  it('builds an ERROR frame from a protocol error, with receipt-id, versions and details', async () => {
+    const { createErrorFrame } = await import('../../../protocols/stomp/error-frame.js');
+    const { StompProtocolError } = await import('../../../protocols/stomp/errors.js');
+    const f = createErrorFrame(new StompProtocolError('FRAME_TOO_LARGE', 'frame exceeds the limit of 10 bytes'), {
+      receiptId: 'r-9',
+      supportedVersions: true,
+      details: 'The frame:\nSEND ...',
+    });
+    expect(f.command).toBe('ERROR');
+    expect(f.headers).toEqual([
+      ['message', 'frame too large: frame exceeds the limit of 10 bytes'],
+      ['receipt-id', 'r-9'],
+      ['version', '1.0,1.1,1.2'],
+      ['content-type', 'text/plain'],
+    ]);
+    expect(f.body.toString()).toBe('The frame:\nSEND ...');
+    expect(wire(createErrorFrame('two\nlines'), '1.0')).toBe('ERROR\nmessage:two lines\n\n\0');
+  });
+});
