@@ -26,8 +26,8 @@
  * - Every error is reported once through `onError` (or thrown by `push` when no handler is set)
  *   and the parser then stops: further `push` calls are ignored. The connection should be closed.
  *
- * `push` takes ownership of the chunk: the parser may keep references to it until the frame it
- * belongs to is complete, so the caller must not modify it afterwards (Node sockets never do).
+ * `push` takes ownership of the chunk (the parser may keep references to it until the frame is
+ * complete): do not modify it afterwards. Node sockets never do. Frame bodies are fresh copies.
  */
 import { isUtf8 } from 'node:buffer';
 import { StompProtocolError } from './errors.js';
@@ -194,7 +194,7 @@ export class StompParser {
           const nul = chunk.indexOf(NUL, i);
           const end = nul === -1 ? n : nul;
           this.frameBytes += end - i + (nul === -1 ? 0 : 1);
-          if (this.frameBytes > this.maxFrameBytes) return this.failTooLarge();
+          if (this.frameBytes > this.maxFrameBytes) return this.fail(this.tooLarge());
           this.keep(chunk, i, end);
           if (nul === -1) {
             i = n;
@@ -385,10 +385,6 @@ export class StompParser {
 
   private lineTooLong(): StompProtocolError {
     return new StompProtocolError('HEADER_LINE_TOO_LONG', `header line exceeds ${this.maxHeaderLineBytes} bytes`);
-  }
-
-  private failTooLarge(): void {
-    this.fail(this.tooLarge());
   }
 
   /** `fail` for helpers that return the next read position. */
