@@ -66,6 +66,10 @@ function isEmpty(obj: object): boolean {
 
 /** Encode a message. The result owns its body bytes (a copy), so later changes to `m` do not leak in. */
 export function encodeMessage(m: Message): EncodedMessage {
+  if (typeof m !== 'object' || m === null) throw new BrokerError('INVALID_ARGUMENT', 'message must be an object');
+  if (!(m.body instanceof Uint8Array)) throw new BrokerError('INVALID_ARGUMENT', 'message body must be a Buffer');
+  if (typeof m.properties !== 'object' || m.properties === null) throw new BrokerError('INVALID_ARGUMENT', 'message properties must be an object');
+  if (typeof m.headers !== 'object' || m.headers === null) throw new BrokerError('INVALID_ARGUMENT', 'message headers must be an object');
   const meta: MetaV1 = { v: META_VERSION };
   for (const [k, v] of Object.entries(m.headers)) {
     const t = typeof v;

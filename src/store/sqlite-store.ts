@@ -3,26 +3,28 @@
  * so a resolved write survives kill -9 and power loss. Writes go through group commit
  * (./group-commit.ts): many operations per transaction, one commit (fsync) per batch.
  *
- * Coalescing inside the open batch (the publish → deliver → ack path often fits in one window):
- *  - putMessage then deleteMessage of the same (queue, seq): the pending insert becomes a delete
- *    of the key (which writes nothing when the row never reached the file), the delete is a no-op;
- *  - setReceiveCount on a pending putMessage updates the pending row instead of adding an UPDATE.
- * Both callers' promises still settle with the batch's commit.
+ * Queue-message writes coalesce inside the open batch (./sqlite/message-ops.ts): put then delete
+ * of one message writes nothing, setReceiveCount folds into a pending put. The publish → deliver
+ * → ack path often fits in one batch window. Every caller's promise still settles at the commit.
  *
+ * Arguments are checked and messages encoded when a write is queued, so a bad call is rejected
+ * on its own (INVALID_ARGUMENT) and later mutation of the caller's objects does not leak in.
  * Loaders first commit the open batch, so they see every write already issued.
- * better-sqlite3 is synchronous: a batch executes on the event loop (about 10 µs per 1 KiB row
- * plus one fsync), bounded by maxBatch.
+ * better-sqlite3 is synchronous: a batch executes on the event loop (rows plus one fsync),
+ * bounded by maxBatch.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import { BrokerError } from '../core/errors.js';
 import type { DestinationKind } from '../core/names.js';
 import { silentLogger, type Logger } from '../log.js';
-import { GroupCommit } from './group-commit.js';
-import { decodeMessage, encodeMessage } from './message-codec.js';
-import { migrate } from './sqlite/schema.js';
-import { prepareStatements, type MessageRowDb, type RecordRowDb, type ShardRowDb, type Statements } from './sqlite/statements.js';
+import { attributesJson, optNumber, optString, reqBuffer, reqNumber, reqString } from './arg-checks.js';
+import { encodeMessage } from './message-codec.js';
+import { connectionSettings, openConnection, type Connection, type ConnectionSettings, type Op } from './sqlite/connection.js';
+import { deleteMessageOp, purgeQueueOp, putMessageOp, setReceiveCountOp } from './sqlite/message-ops.js';
+import {
+  toCheckpoint, toDedup, toDestination, toRetained, toShard, toStoredMessage, toStreamRecord, toSubscription,
+  type CheckpointRow, type DedupRow, type DestinationRow, type MessageRow, type RecordRow, type RetainedRow, type ShardRow, type SubscriptionRow,
+} from './sqlite/rows.js';
+import type { Statements } from './sqlite/statements.js';
 import type {
   CheckpointRecord, DedupRecord, DestinationRecord, RetainedRecord, ShardRecord, Store, StoreObserver,
   StoredMessage, StreamRecord, SubscriptionRecord,
@@ -49,34 +51,7 @@ export interface SqliteStoreStats {
   rowChanges: number;
 }
 
-/** A pending putMessage: its row is what the batch will write, unless a later delete turned it into one. */
-interface PendingPut {
-  action: 'put' | 'delete';
-  queue: string;
-  seq: number;
-  id: string;
-  body: Buffer;
-  meta: string;
-  enqueuedAt: number;
-  availableAt: number;
-  receiveCount: number;
-}
-
-interface BatchState {
-  /** Enqueue-time index of the open batch's pending puts, by queue then seq. */
-  puts: Map<string, Map<number, PendingPut>>;
-  /** Execution-time: highest seq appended per stream in this batch (written once at the end). */
-  streamMax: Map<string, number>;
-  changes: number;
-}
-
-type Op = (s: BatchState) => unknown;
-
-interface Connection {
-  db: Database.Database;
-  stmts: Statements;
-  gc: GroupCommit<Op, BatchState>;
-}
+const KINDS: ReadonlySet<string> = new Set(['queue', 'topic', 'stream']);
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -96,49 +71,14 @@ export class SqliteStore implements Store {
   }
 
   async open(): Promise<void> {
+    if (this.closing) await this.closing;
     if (this.conn) return;
-    mkdirSync(dirname(this.path), { recursive: true });
-    let db: Database.Database;
-    try {
-      db = new Database(this.path);
-    } catch (err) {
-      throw new BrokerError('STORE_FAILED', `cannot open ${this.path}: ${(err as Error).message}`, { cause: err });
-    }
-    try {
-      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(this.opts.busyTimeoutMs ?? 5000))}`);
-      const mode = db.pragma('journal_mode = WAL', { simple: true });
-      if (mode !== 'wal') throw new BrokerError('STORE_FAILED', `cannot enable WAL journal mode (got ${String(mode)})`);
-      db.pragma('synchronous = FULL');
-      db.pragma('journal_size_limit = 67108864');
-      db.pragma('cache_size = -32768');
-      db.pragma('temp_store = MEMORY');
-      migrate(db, this.logger);
-      const stmts = prepareStatements(db);
-      const txn = db.transaction((ops: readonly Op[], state: BatchState): unknown[] => {
-        const out = new Array<unknown>(ops.length);
-        for (let i = 0; i < ops.length; i++) out[i] = ops[i]!(state);
-        for (const [stream, seq] of state.streamMax) state.changes += stmts.upsertStreamSeq.run(stream, seq).changes;
-        return out;
-      });
-      const gc = new GroupCommit<Op, BatchState>({
-        execute: (ops, state) => {
-          const out = txn.immediate(ops, state);
-          this.rowChanges += state.changes;
-          return out;
-        },
-        newState: () => ({ puts: new Map(), streamMax: new Map(), changes: 0 }),
-        logger: this.logger,
-        observer: this.opts.observer,
-        maxBatch: this.opts.maxBatch,
-        maxDelayMs: this.opts.maxDelayMs,
-      });
-      this.conn = { db, stmts, gc };
-      this.logger.info({ path: this.path }, 'sqlite store opened');
-    } catch (err) {
-      db.close();
-      if (err instanceof BrokerError) throw err;
-      throw new BrokerError('STORE_FAILED', `cannot initialise ${this.path}: ${(err as Error).message}`, { cause: err });
-    }
+    this.conn = openConnection({
+      ...this.opts,
+      logger: this.logger,
+      onRowChanges: (n) => { this.rowChanges += n; },
+    });
+    this.logger.info({ path: this.path }, 'sqlite store opened');
   }
 
   flush(): Promise<void> {
@@ -181,28 +121,22 @@ export class SqliteStore implements Store {
   }
 
   /** Effective connection settings, for diagnostics and tests. Throws STORE_CLOSED when not open. */
-  settings(): { journalMode: string; synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'; busyTimeoutMs: number; schemaVersion: number } {
-    const conn = this.conn;
-    if (!conn) throw new BrokerError('STORE_CLOSED');
-    const sync = conn.db.pragma('synchronous', { simple: true }) as number;
-    return {
-      journalMode: conn.db.pragma('journal_mode', { simple: true }) as string,
-      synchronous: (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[sync] ?? 'OFF',
-      busyTimeoutMs: conn.db.pragma('busy_timeout', { simple: true }) as number,
-      schemaVersion: conn.db.pragma('user_version', { simple: true }) as number,
-    };
+  settings(): ConnectionSettings {
+    if (!this.conn) throw new BrokerError('STORE_CLOSED');
+    return connectionSettings(this.conn.db);
   }
 
   // ---- plumbing ----
 
-  private write<T = void>(build: (stmts: Statements, gc: GroupCommit<Op, BatchState>) => Op): Promise<T> {
+  /** Queue a write: `build` checks arguments and returns the operation (it may coalesce via the batch state). */
+  private write<T = void>(build: (stmts: Statements, conn: Connection) => Op): Promise<T> {
     const conn = this.conn;
     if (!conn || conn.gc.isClosed) return Promise.reject(new BrokerError('STORE_CLOSED'));
     let op: Op;
     try {
-      op = build(conn.stmts, conn.gc);
+      op = build(conn.stmts, conn);
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err instanceof Error ? err : new BrokerError('INVALID_ARGUMENT', String(err)));
     }
     return conn.gc.submit<T>(op);
   }
@@ -225,20 +159,23 @@ export class SqliteStore implements Store {
   // ---- destinations ----
 
   loadDestinations(): Promise<DestinationRecord[]> {
-    return this.read((s) => (s.loadDestinations.all() as Array<{ kind: DestinationKind; name: string; attributes: string; created_at: number }>)
-      .map((r) => ({ kind: r.kind, name: r.name, attributes: JSON.parse(r.attributes) as Record<string, unknown>, createdAt: r.created_at })));
+    return this.read((s) => (s.loadDestinations.all() as DestinationRow[]).map(toDestination));
   }
 
   putDestination(rec: DestinationRecord): Promise<void> {
     return this.write((s) => {
-      const attributes = JSON.stringify(rec.attributes);
-      const { kind, name, createdAt } = rec;
+      const kind = checkKind(rec.kind);
+      const name = reqString('name', rec.name);
+      const attributes = attributesJson('attributes', rec.attributes);
+      const createdAt = reqNumber('createdAt', rec.createdAt);
       return (b) => { b.changes += s.putDestination.run(kind, name, attributes, createdAt).changes; };
     });
   }
 
   deleteDestination(kind: DestinationKind, name: string): Promise<void> {
-    return this.write((s, gc) => {
+    return this.write((s, { gc }) => {
+      checkKind(kind);
+      reqString('name', name);
       if (kind === 'queue') gc.openState().puts.delete(name);
       return (b) => {
         let n = s.deleteDestination.run(kind, name).changes + s.deleteDedupScope.run(name).changes;
@@ -257,150 +194,120 @@ export class SqliteStore implements Store {
   // ---- queue messages ----
 
   loadMessages(queue: string): Promise<StoredMessage[]> {
-    return this.read((s) => (s.loadMessages.all(queue) as MessageRowDb[]).map((r) => ({
-      queue: r.queue,
-      seq: r.seq,
-      id: r.id,
-      message: decodeMessage(r.body, r.meta),
-      enqueuedAt: r.enqueued_at,
-      availableAt: r.available_at,
-      receiveCount: r.receive_count,
-    })));
+    return this.read((s) => (s.loadMessages.all(queue) as MessageRow[]).map(toStoredMessage));
   }
 
   putMessage(msg: StoredMessage): Promise<void> {
-    return this.write((s, gc) => {
-      const { body, meta } = encodeMessage(msg.message);
-      const p: PendingPut = {
-        action: 'put', queue: msg.queue, seq: msg.seq, id: msg.id, body, meta,
-        enqueuedAt: msg.enqueuedAt, availableAt: msg.availableAt, receiveCount: msg.receiveCount,
-      };
-      const puts = gc.openState().puts;
-      let perQueue = puts.get(p.queue);
-      if (!perQueue) puts.set(p.queue, (perQueue = new Map()));
-      perQueue.set(p.seq, p);
-      return (b) => {
-        b.changes += p.action === 'put'
-          ? s.putMessage.run(p.queue, p.seq, p.id, p.body, p.meta, p.enqueuedAt, p.availableAt, p.receiveCount).changes
-          : s.deleteMessage.run(p.queue, p.seq).changes;
-      };
-    });
+    return this.write((s, { gc }) => putMessageOp(s, gc.openState(), msg));
   }
 
   setReceiveCount(queue: string, seq: number, receiveCount: number): Promise<void> {
-    return this.write((s, gc) => {
-      const pending = gc.openState().puts.get(queue)?.get(seq);
-      if (pending) {
-        pending.receiveCount = receiveCount;
-        return noop;
-      }
-      return (b) => { b.changes += s.setReceiveCount.run(receiveCount, queue, seq).changes; };
-    });
+    return this.write((s, { gc }) => setReceiveCountOp(s, gc.openState(), queue, seq, receiveCount));
   }
 
   deleteMessage(queue: string, seq: number): Promise<void> {
-    return this.write((s, gc) => {
-      const perQueue = gc.openState().puts.get(queue);
-      const pending = perQueue?.get(seq);
-      if (pending) {
-        pending.action = 'delete';
-        perQueue!.delete(seq);
-        return noop;
-      }
-      return (b) => { b.changes += s.deleteMessage.run(queue, seq).changes; };
-    });
+    return this.write((s, { gc }) => deleteMessageOp(s, gc.openState(), queue, seq));
   }
 
   purgeQueue(queue: string): Promise<void> {
-    return this.write((s, gc) => {
-      gc.openState().puts.delete(queue);
-      return (b) => { b.changes += s.purgeQueue.run(queue).changes; };
-    });
+    return this.write((s, { gc }) => purgeQueueOp(s, gc.openState(), queue));
   }
 
   // ---- dedup ----
 
   loadDedup(scope: string): Promise<DedupRecord[]> {
-    return this.read((s) => (s.loadDedup.all(scope) as Array<{ scope: string; dedup_id: string; expires_at: number; message_id: string }>)
-      .map((r) => ({ scope: r.scope, dedupId: r.dedup_id, expiresAt: r.expires_at, messageId: r.message_id })));
+    return this.read((s) => (s.loadDedup.all(scope) as DedupRow[]).map(toDedup));
   }
 
   putDedup(rec: DedupRecord): Promise<void> {
-    const { scope, dedupId, expiresAt, messageId } = rec;
-    return this.write((s) => (b) => { b.changes += s.putDedup.run(scope, dedupId, expiresAt, messageId).changes; });
+    return this.write((s) => {
+      const scope = reqString('scope', rec.scope);
+      const dedupId = reqString('dedupId', rec.dedupId);
+      const expiresAt = reqNumber('expiresAt', rec.expiresAt);
+      const messageId = reqString('messageId', rec.messageId);
+      return (b) => { b.changes += s.putDedup.run(scope, dedupId, expiresAt, messageId).changes; };
+    });
   }
 
   expireDedup(now: number): Promise<void> {
-    return this.write((s) => (b) => { b.changes += s.expireDedup.run(now).changes; });
+    return this.write((s) => {
+      reqNumber('now', now);
+      return (b) => { b.changes += s.expireDedup.run(now).changes; };
+    });
   }
 
   // ---- subscriptions and retained ----
 
   loadSubscriptions(): Promise<SubscriptionRecord[]> {
-    return this.read((s) => (s.loadSubscriptions.all() as Array<{ id: string; pattern: string; queue: string; filter_policy: string | null; created_at: number; attributes: string }>)
-      .map((r) => ({
-        id: r.id, pattern: r.pattern, queue: r.queue, filterPolicy: r.filter_policy, createdAt: r.created_at,
-        attributes: JSON.parse(r.attributes) as Record<string, unknown>,
-      })));
+    return this.read((s) => (s.loadSubscriptions.all() as SubscriptionRow[]).map(toSubscription));
   }
 
   putSubscription(rec: SubscriptionRecord): Promise<void> {
     return this.write((s) => {
-      const attributes = JSON.stringify(rec.attributes);
-      const { id, pattern, queue, filterPolicy, createdAt } = rec;
+      const id = reqString('id', rec.id);
+      const pattern = reqString('pattern', rec.pattern);
+      const queue = reqString('queue', rec.queue);
+      const filterPolicy = optString('filterPolicy', rec.filterPolicy);
+      const createdAt = reqNumber('createdAt', rec.createdAt);
+      const attributes = attributesJson('attributes', rec.attributes);
       return (b) => { b.changes += s.putSubscription.run(id, pattern, queue, filterPolicy, createdAt, attributes).changes; };
     });
   }
 
   deleteSubscription(id: string): Promise<void> {
-    return this.write((s) => (b) => { b.changes += s.deleteSubscription.run(id).changes; });
+    return this.write((s) => {
+      reqString('id', id);
+      return (b) => { b.changes += s.deleteSubscription.run(id).changes; };
+    });
   }
 
   loadRetained(): Promise<RetainedRecord[]> {
-    return this.read((s) => (s.loadRetained.all() as Array<{ topic: string; id: string; body: Buffer; meta: string; published_at: number }>)
-      .map((r) => ({ topic: r.topic, id: r.id, message: decodeMessage(r.body, r.meta), publishedAt: r.published_at })));
+    return this.read((s) => (s.loadRetained.all() as RetainedRow[]).map(toRetained));
   }
 
   putRetained(rec: RetainedRecord): Promise<void> {
     return this.write((s) => {
       const { body, meta } = encodeMessage(rec.message);
-      const { topic, id, publishedAt } = rec;
+      const topic = reqString('topic', rec.topic);
+      const id = reqString('id', rec.id);
+      const publishedAt = reqNumber('publishedAt', rec.publishedAt);
       return (b) => { b.changes += s.putRetained.run(topic, id, body, meta, publishedAt).changes; };
     });
   }
 
   deleteRetained(topic: string): Promise<void> {
-    return this.write((s) => (b) => { b.changes += s.deleteRetained.run(topic).changes; });
+    return this.write((s) => {
+      reqString('topic', topic);
+      return (b) => { b.changes += s.deleteRetained.run(topic).changes; };
+    });
   }
 
   // ---- streams ----
 
   loadShards(stream: string): Promise<ShardRecord[]> {
-    return this.read((s) => (s.loadShards.all(stream) as ShardRowDb[]).map((r) => ({
-      stream: r.stream,
-      shardId: r.shard_id,
-      parentShardId: r.parent_shard_id,
-      adjacentParentShardId: r.adjacent_parent_shard_id,
-      hashKeyStart: r.hash_key_start,
-      hashKeyEnd: r.hash_key_end,
-      startingSeq: r.starting_seq,
-      endingSeq: r.ending_seq,
-      createdAt: r.created_at,
-    })));
+    return this.read((s) => (s.loadShards.all(stream) as ShardRow[]).map(toShard));
   }
 
   putShard(rec: ShardRecord): Promise<void> {
-    const r = { ...rec };
-    return this.write((s) => (b) => {
-      b.changes += s.putShard.run(r.stream, r.shardId, r.parentShardId, r.adjacentParentShardId, r.hashKeyStart, r.hashKeyEnd,
-        r.startingSeq, r.endingSeq, r.createdAt).changes;
+    return this.write((s) => {
+      const row = [
+        reqString('stream', rec.stream), reqString('shardId', rec.shardId), optString('parentShardId', rec.parentShardId),
+        optString('adjacentParentShardId', rec.adjacentParentShardId), reqString('hashKeyStart', rec.hashKeyStart),
+        reqString('hashKeyEnd', rec.hashKeyEnd), reqNumber('startingSeq', rec.startingSeq), optNumber('endingSeq', rec.endingSeq),
+        reqNumber('createdAt', rec.createdAt),
+      ];
+      return (b) => { b.changes += s.putShard.run(...row).changes; };
     });
   }
 
   appendRecord(rec: StreamRecord): Promise<void> {
     return this.write((s) => {
       const { body, meta } = encodeMessage(rec.message);
-      const { stream, shardId, seq, partitionKey, arrivedAt } = rec;
+      const stream = reqString('stream', rec.stream);
+      const shardId = reqString('shardId', rec.shardId);
+      const seq = reqNumber('seq', rec.seq);
+      const partitionKey = reqString('partitionKey', rec.partitionKey);
+      const arrivedAt = reqNumber('arrivedAt', rec.arrivedAt);
       return (b) => {
         b.changes += s.appendRecord.run(stream, shardId, seq, partitionKey, arrivedAt, body, meta).changes;
         const max = b.streamMax.get(stream);
@@ -411,14 +318,7 @@ export class SqliteStore implements Store {
 
   readRecords(stream: string, shardId: string, fromSeq: number, limit: number): Promise<StreamRecord[]> {
     if (!(limit > 0)) return this.read(() => []);
-    return this.read((s) => (s.readRecords.all(stream, shardId, fromSeq, Math.floor(limit)) as RecordRowDb[]).map((r) => ({
-      stream: r.stream,
-      shardId: r.shard_id,
-      seq: r.seq,
-      partitionKey: r.partition_key,
-      arrivedAt: r.arrived_at,
-      message: decodeMessage(r.body, r.meta),
-    })));
+    return this.read((s) => (s.readRecords.all(stream, shardId, fromSeq, Math.floor(limit)) as RecordRow[]).map(toStreamRecord));
   }
 
   seqAtTimestamp(stream: string, shardId: string, timestamp: number): Promise<number | null> {
@@ -430,24 +330,32 @@ export class SqliteStore implements Store {
   }
 
   trimRecords(stream: string, olderThan: number): Promise<number> {
-    return this.write<number>((s) => (b) => {
-      let removed = 0;
-      for (const { id } of s.recordShards.all({ stream }) as Array<{ id: string }>) {
-        removed += s.trimShard.run(stream, id, olderThan).changes;
-      }
-      b.changes += removed;
-      return removed;
+    return this.write<number>((s) => {
+      reqString('stream', stream);
+      reqNumber('olderThan', olderThan);
+      return (b) => {
+        let removed = 0;
+        for (const { id } of s.recordShards.all({ stream }) as Array<{ id: string }>) {
+          removed += s.trimShard.run(stream, id, olderThan).changes;
+        }
+        b.changes += removed;
+        return removed;
+      };
     });
   }
 
   loadCheckpoints(stream: string, group: string): Promise<CheckpointRecord[]> {
-    return this.read((s) => (s.loadCheckpoints.all(stream, group) as Array<{ stream: string; grp: string; shard_id: string; seq: number; updated_at: number }>)
-      .map((r) => ({ stream: r.stream, group: r.grp, shardId: r.shard_id, seq: r.seq, updatedAt: r.updated_at })));
+    return this.read((s) => (s.loadCheckpoints.all(stream, group) as CheckpointRow[]).map(toCheckpoint));
   }
 
   putCheckpoint(rec: CheckpointRecord): Promise<void> {
-    const { stream, group, shardId, seq, updatedAt } = rec;
-    return this.write((s) => (b) => { b.changes += s.putCheckpoint.run(stream, group, shardId, seq, updatedAt).changes; });
+    return this.write((s) => {
+      const row = [
+        reqString('stream', rec.stream), reqString('group', rec.group), reqString('shardId', rec.shardId),
+        reqNumber('seq', rec.seq), reqNumber('updatedAt', rec.updatedAt),
+      ];
+      return (b) => { b.changes += s.putCheckpoint.run(...row).changes; };
+    });
   }
 
   // ---- front-end state ----
@@ -457,15 +365,25 @@ export class SqliteStore implements Store {
   }
 
   putState(namespace: string, key: string, value: Buffer): Promise<void> {
-    const copy = Buffer.from(value);
-    return this.write((s) => (b) => { b.changes += s.putState.run(namespace, key, copy).changes; });
+    return this.write((s) => {
+      reqString('namespace', namespace);
+      reqString('key', key);
+      const copy = Buffer.from(reqBuffer('value', value));
+      return (b) => { b.changes += s.putState.run(namespace, key, copy).changes; };
+    });
   }
 
   deleteState(namespace: string, key: string): Promise<void> {
-    return this.write((s) => (b) => { b.changes += s.deleteState.run(namespace, key).changes; });
+    return this.write((s) => {
+      reqString('namespace', namespace);
+      reqString('key', key);
+      return (b) => { b.changes += s.deleteState.run(namespace, key).changes; };
+    });
   }
 }
 
-function noop(): void {
-  // Coalesced into a pending operation of the same batch.
+function checkKind(kind: unknown): DestinationKind {
+  if (typeof kind !== 'string' || !KINDS.has(kind)) throw new BrokerError('INVALID_ARGUMENT', `unknown destination kind ${String(kind)}`);
+  return kind as DestinationKind;
 }
+

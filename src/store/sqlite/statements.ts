@@ -1,42 +1,9 @@
 /**
- * Every SQL statement the SQLite store runs, prepared once per connection, plus row shapes.
+ * Every SQL statement the SQLite store runs, prepared once per connection (row shapes: ./rows.ts).
  * Writes are idempotent upserts / deletes so that a batch can only fail for storage reasons
  * (I/O, disk full, corruption), never because of one caller's data.
  */
 import type Database from 'better-sqlite3';
-
-export interface MessageRowDb {
-  queue: string;
-  seq: number;
-  id: string;
-  body: Buffer;
-  meta: string;
-  enqueued_at: number;
-  available_at: number;
-  receive_count: number;
-}
-
-export interface RecordRowDb {
-  stream: string;
-  shard_id: string;
-  seq: number;
-  partition_key: string;
-  arrived_at: number;
-  body: Buffer;
-  meta: string;
-}
-
-export interface ShardRowDb {
-  stream: string;
-  shard_id: string;
-  parent_shard_id: string | null;
-  adjacent_parent_shard_id: string | null;
-  hash_key_start: string;
-  hash_key_end: string;
-  starting_seq: number;
-  ending_seq: number | null;
-  created_at: number;
-}
 
 export function prepareStatements(db: Database.Database) {
   const p = (sql: string) => db.prepare(sql);
