@@ -161,6 +161,24 @@ describe('SqliteStore', () => {
     expect(outcomes).toEqual(['INVALID_ARGUMENT', 'resolved']);
   });
 
+  it('rejects malformed arguments on their own (INVALID_ARGUMENT); the rest of the batch commits', async () => {
+    const h = await harness();
+    const bad = <T>(v: unknown) => v as T;
+    const outcomes = await Promise.all([
+      code(h.store.putMessage({ ...msg(1), seq: Number.NaN })),
+      code(h.store.putMessage({ ...msg(2), queue: bad<string>(undefined) })),
+      code(h.store.putMessage({ ...msg(3), message: { ...msg(3).message, body: bad<Buffer>('text') } })),
+      code(h.store.putDestination({ kind: bad<'queue'>('exchange'), name: 'x', attributes: {}, createdAt: 1 })),
+      code(h.store.putSubscription({ id: 's', pattern: 'a', queue: 'q', filterPolicy: null, createdAt: 1, attributes: bad<Record<string, unknown>>(null) })),
+      code(h.store.putState('n', 'k', bad<Buffer>('not a buffer'))),
+      code(h.store.appendRecord({ stream: 's', shardId: 'a', seq: 1, partitionKey: bad<string>(7), arrivedAt: 1, message: createMessage('x') })),
+      code(h.store.putMessage(msg(4))),
+    ]);
+    expect(outcomes).toEqual([...Array.from({ length: 7 }, () => 'INVALID_ARGUMENT'), 'resolved']);
+    expect((await h.store.loadMessages('q')).map((m) => m.seq)).toEqual([4]);
+    expect(h.store.stats().failedBatches).toBe(0);
+  });
+
   it('snapshots the message at call time (later mutation of the body does not leak in)', async () => {
     const h = await harness();
     const m = msg(1);
