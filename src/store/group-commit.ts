@@ -44,7 +44,7 @@ interface Waiter {
 class Batch<W, S> {
   readonly ops: W[] = [];
   readonly waiters: Waiter[] = [];
-  /** Promises resolved when the batch finishes (flush), whatever the individual results. */
+  /** flush()/close() waiters: resolved when the batch commits, rejected (STORE_FAILED) if it fails. */
   readonly done: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   constructor(readonly state: S) {}
@@ -168,6 +168,11 @@ export class GroupCommit<W, S> {
         // A batch that filled while the previous one executed has waited long enough.
         if (this.open && !this.open.timer) this.seal(this.open);
         return;
+      }
+      if (batch.ops.length === 0) {
+        // Opened for coalescing state but every submission was refused: nothing to commit.
+        for (const d of batch.done) d.resolve();
+        continue;
       }
       this.executing = batch;
       const started = performance.now();

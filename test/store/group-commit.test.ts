@@ -121,6 +121,16 @@ describe('GroupCommit', () => {
     expect(sizes).toEqual([1, 5]);
   });
 
+  it('a batch opened only for its state executes nothing', async () => {
+    const { gc, batches, commits } = make();
+    gc.openState().n = 1;
+    await gc.flush();
+    expect(batches).toEqual([]);
+    expect(commits).toEqual([]);
+    expect(await gc.submit(() => 'next')).toBe('next');
+    expect(batches).toEqual([1]);
+  });
+
   it('validates its options', () => {
     expect(() => make({ maxBatch: 0 })).toThrow(/maxBatch/);
     expect(() => make({ maxDelayMs: -1 })).toThrow(/maxDelayMs/);
