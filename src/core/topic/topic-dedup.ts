@@ -13,14 +13,40 @@
  * Entries are kept in insertion order; with a fixed window length that is expiry order, so
  * expired entries are swept from the front in amortised O(1) per lookup.
  */
+import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
+import { BrokerError } from '../errors.js';
+import type { Message } from '../message.js';
 import type { Logger } from '../../log.js';
 import type { Store } from '../../store/store.js';
+import type { TopicAttributes } from './topic-attributes.js';
 
 export const TOPIC_DEDUP_WINDOW_MS = 5 * 60_000;
+/** SNS limits MessageGroupId and MessageDeduplicationId to 128 characters. */
+export const MAX_FIFO_ID_LENGTH = 128;
 
 export function topicDedupScope(topic: string): string {
   return `topic:${topic}`;
+}
+
+/**
+ * The dedup id of a publish to a FIFO topic: the message's own, or the SHA-256 of its body with
+ * contentBasedDeduplication. Also checks the group id. Throws INVALID_ARGUMENT.
+ */
+export function fifoDedupId(topic: string, attrs: TopicAttributes, message: Message): string {
+  const group = message.groupId;
+  if (typeof group !== 'string' || group.length === 0) {
+    throw new BrokerError('INVALID_ARGUMENT', `FIFO topic "${topic}" requires a message group id`);
+  }
+  if (group.length > MAX_FIFO_ID_LENGTH) throw new BrokerError('INVALID_ARGUMENT', `message group id longer than ${MAX_FIFO_ID_LENGTH} characters`);
+  const id = message.dedupId;
+  if (id !== undefined) {
+    if (typeof id !== 'string' || id.length === 0) throw new BrokerError('INVALID_ARGUMENT', 'deduplication id must be a non-empty string');
+    if (id.length > MAX_FIFO_ID_LENGTH) throw new BrokerError('INVALID_ARGUMENT', `deduplication id longer than ${MAX_FIFO_ID_LENGTH} characters`);
+    return id;
+  }
+  if (attrs.contentBasedDeduplication) return createHash('sha256').update(message.body).digest('hex');
+  throw new BrokerError('INVALID_ARGUMENT', `FIFO topic "${topic}" requires a deduplication id (or contentBasedDeduplication)`);
 }
 
 export interface DedupEntry {

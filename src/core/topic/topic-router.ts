@@ -28,7 +28,6 @@
  * `duplicate: true` with the first message's id and delivers nothing. Publishes to one topic are
  * handed to subscribers in call order.
  */
-import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { BrokerError } from '../errors.js';
 import { newMessageId, type Message } from '../message.js';
@@ -36,7 +35,7 @@ import { isFifoName, validateName, validatePattern } from '../names.js';
 import { silentLogger, type Logger } from '../../log.js';
 import type { Store, SubscriptionRecord } from '../../store/store.js';
 import { defaultTopicAttributes, type TopicAttributes } from './topic-attributes.js';
-import { TopicDedup, type DedupEntry } from './topic-dedup.js';
+import { fifoDedupId, TopicDedup, type DedupEntry } from './topic-dedup.js';
 import { RetainedMessages } from './topic-retained.js';
 import {
   TopicSubscriptions, type LiveSub, type LiveSubscribeOptions, type QueueSub, type QueueSubscriptionInput,
@@ -51,8 +50,7 @@ export type {
 } from './topic-types.js';
 export type { LiveSubscribeOptions, QueueSubscriptionInput } from './topic-subscriptions.js';
 
-/** SNS limits MessageGroupId and MessageDeduplicationId to 128 characters. */
-export const MAX_FIFO_ID_LENGTH = 128;
+export { MAX_FIFO_ID_LENGTH } from './topic-dedup.js';
 
 export interface TopicRouterDeps {
   store: Store;
@@ -61,7 +59,11 @@ export interface TopicRouterDeps {
   enqueue: QueueTarget;
   /** Is the named queue FIFO? Default: its name ends with `.fifo`. */
   isFifoQueue?: (queueName: string) => boolean;
+  /** How many undeclared (auto-created) topics keep per-topic counters; the oldest idle ones are forgotten beyond it. Default 10 000. */
+  maxUndeclaredTopics?: number;
 }
+
+export const DEFAULT_MAX_UNDECLARED_TOPICS = 10_000;
 
 export interface PublishOptions {
   /** Also make this the topic's retained message (an empty body clears it and is still delivered). */
@@ -91,7 +93,14 @@ export class TopicRouter {
   private readonly logger: Logger;
   private readonly enqueue: QueueTarget;
   private readonly subs: TopicSubscriptions;
+  /** Declared topics: kept until removeTopic. */
   private readonly topics = new Map<string, TopicState>();
+  /**
+   * Topics published to without being declared (MQTT publishes to unbounded sets of names):
+   * insertion-ordered and bounded, so per-name counters cannot grow without limit.
+   */
+  private readonly undeclared = new Map<string, TopicState>();
+  private readonly maxUndeclared: number;
   private readonly totals: Counters = { published: 0, delivered: 0, dropped: 0, failed: 0, duplicates: 0 };
   private readonly dedup: TopicDedup;
   private readonly retainedSet: RetainedMessages;
@@ -102,12 +111,13 @@ export class TopicRouter {
     this.clock = deps.clock;
     this.logger = (deps.logger ?? silentLogger).child({ component: 'topic-router' });
     this.enqueue = deps.enqueue;
+    this.maxUndeclared = deps.maxUndeclaredTopics ?? DEFAULT_MAX_UNDECLARED_TOPICS;
     this.subs = new TopicSubscriptions({
       store: this.store,
       clock: this.clock,
       logger: this.logger,
       isFifoQueue: deps.isFifoQueue ?? isFifoName,
-      isFifoTopic: (name) => this.topics.get(name)?.attrs.fifo ?? isFifoName(name),
+      isFifoTopic: (name) => this.knownState(name)?.attrs.fifo ?? isFifoName(name),
     });
     this.dedup = new TopicDedup(this.store, this.clock, this.logger);
     this.retainedSet = new RetainedMessages(this.store, this.clock, this.logger);
@@ -148,23 +158,42 @@ export class TopicRouter {
 
   /** Register (or update) a topic's attributes. Undeclared topics get attributes derived from their name. */
   declareTopic(name: string, attrs: TopicAttributes): void {
-    const state = this.topics.get(name);
+    const state = this.topics.get(name) ?? this.undeclared.get(name);
+    this.undeclared.delete(name);
     if (state) state.attrs = { ...attrs };
-    else this.topics.set(name, newTopicState({ ...attrs }));
+    this.topics.set(name, state ?? newTopicState({ ...attrs }));
   }
 
   /** Forget a topic: its retained message and dedup window (also in the store) and its counters. Subscriptions are left to the caller. */
   async removeTopic(name: string): Promise<void> {
     this.check();
-    const fifo = this.topics.get(name)?.attrs.fifo ?? isFifoName(name);
+    const fifo = this.knownState(name)?.attrs.fifo ?? isFifoName(name);
     this.topics.delete(name);
+    this.undeclared.delete(name);
     await Promise.all([this.retainedSet.clear(name), fifo ? this.dedup.purge(name) : undefined]);
   }
 
   private topicState(name: string): TopicState {
-    let state = this.topics.get(name);
-    if (!state) this.topics.set(name, (state = newTopicState(defaultTopicAttributes(name))));
-    return state;
+    const state = this.topics.get(name) ?? this.undeclared.get(name);
+    if (state) return state;
+    const created = newTopicState(defaultTopicAttributes(name));
+    this.undeclared.set(name, created);
+    if (this.undeclared.size > this.maxUndeclared) this.evictUndeclared();
+    return created;
+  }
+
+  private knownState(name: string): TopicState | undefined {
+    return this.topics.get(name) ?? this.undeclared.get(name);
+  }
+
+  /** Forget the oldest undeclared topics' counters, skipping any with publishes waiting on a dedup load. */
+  private evictUndeclared(): void {
+    for (const [name, state] of this.undeclared) {
+      if (this.undeclared.size <= this.maxUndeclared) return;
+      if (state.gate !== null) continue;
+      // Counters only: a FIFO topic's dedup window stays (it may vouch for copies still committing).
+      this.undeclared.delete(name);
+    }
   }
 
   // ------------------------------------------------------------------ subscriptions
@@ -217,7 +246,7 @@ export class TopicRouter {
       this.check();
       validateName(topic, 'topic name');
       const state = this.topicState(topic);
-      const dedupId = state.attrs.fifo ? this.fifoDedupId(topic, state.attrs, message) : undefined;
+      const dedupId = state.attrs.fifo ? fifoDedupId(topic, state.attrs, message) : undefined;
       if (dedupId === undefined) return this.deliver(topic, state, message, opts, undefined);
       if (state.gate === null && this.dedup.isLoaded(topic)) return this.deliver(topic, state, message, opts, dedupId);
       // The window is not loaded yet: queue behind the load (and earlier waiters) to keep call order.
@@ -236,22 +265,6 @@ export class TopicRouter {
     } catch (err) {
       return Promise.reject(err);
     }
-  }
-
-  private fifoDedupId(topic: string, attrs: TopicAttributes, message: Message): string {
-    const group = message.groupId;
-    if (typeof group !== 'string' || group.length === 0) {
-      throw new BrokerError('INVALID_ARGUMENT', `FIFO topic "${topic}" requires a message group id`);
-    }
-    if (group.length > MAX_FIFO_ID_LENGTH) throw new BrokerError('INVALID_ARGUMENT', `message group id longer than ${MAX_FIFO_ID_LENGTH} characters`);
-    const id = message.dedupId;
-    if (id !== undefined) {
-      if (typeof id !== 'string' || id.length === 0) throw new BrokerError('INVALID_ARGUMENT', 'deduplication id must be a non-empty string');
-      if (id.length > MAX_FIFO_ID_LENGTH) throw new BrokerError('INVALID_ARGUMENT', `deduplication id longer than ${MAX_FIFO_ID_LENGTH} characters`);
-      return id;
-    }
-    if (attrs.contentBasedDeduplication) return createHash('sha256').update(message.body).digest('hex');
-    throw new BrokerError('INVALID_ARGUMENT', `FIFO topic "${topic}" requires a deduplication id (or contentBasedDeduplication)`);
   }
 
   private deliver(topic: string, state: TopicState, message: Message, opts: PublishOptions, dedupId: string | undefined): Promise<PublishResult> {
@@ -401,12 +414,13 @@ export class TopicRouter {
   }
 
   /**
-   * Counters for one topic (since it was declared or first published in this process), or
-   * overall (monotonic, including removed topics) when `topic` is omitted.
+   * Counters for one topic (since it was declared or first published in this process; an
+   * undeclared topic's counters restart once it is evicted, see maxUndeclaredTopics), or overall
+   * (monotonic, including removed and evicted topics) when `topic` is omitted.
    */
   stats(topic?: string): TopicStats {
     if (topic === undefined) return { ...this.totals, subscriptions: this.subs.size };
-    const s = this.topics.get(topic);
+    const s = this.knownState(topic);
     const base: Counters = s
       ? { published: s.published, delivered: s.delivered, dropped: s.dropped, failed: s.failed, duplicates: s.duplicates }
       : { published: 0, delivered: 0, dropped: 0, failed: 0, duplicates: 0 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BrokerError } from '../../../src/core/errors.js';
 import { compileFilterPolicy } from '../../../src/core/topic/filter-policy.js';
-import type { LiveSubscriptionInfo } from '../../../src/core/topic/topic-router.js';
+import { TopicRouter, type LiveSubscriptionInfo } from '../../../src/core/topic/topic-router.js';
 import { deferred, drain, harness, msg, Sink, track } from './helpers.js';
 
 describe('TopicRouter fan-out', () => {
@@ -339,5 +339,23 @@ describe('TopicRouter stats', () => {
     await h.router.removeTopic('a.b');
     expect(h.router.stats('a.b').published).toBe(0);
     expect(h.router.stats().published).toBe(4); // overall counters are monotonic
+  });
+
+  it('bounds counters of undeclared topics, never of declared ones', async () => {
+    const h = await harness();
+    const router = new TopicRouter({ store: h.store, clock: h.clock, enqueue: async () => undefined, maxUndeclaredTopics: 2 });
+    router.declareTopic('declared', { fifo: false, contentBasedDeduplication: false });
+    await router.publish('declared', msg('d'));
+    await router.publish('a', msg('1'));
+    await router.publish('b', msg('2'));
+    router.declareTopic('b', { fifo: false, contentBasedDeduplication: false }); // keeps its counters
+    await router.publish('c', msg('3'));
+    await router.publish('d', msg('4'));
+    expect(router.stats('a').published).toBe(0); // evicted: oldest undeclared
+    expect(router.stats('b').published).toBe(1);
+    expect(router.stats('c').published).toBe(1);
+    expect(router.stats('d').published).toBe(1);
+    expect(router.stats('declared').published).toBe(1);
+    expect(router.stats().published).toBe(5);
   });
 });
