@@ -178,8 +178,10 @@ export class SqliteStore implements Store {
       reqString('name', name);
       if (kind === 'queue') gc.openState().puts.delete(name);
       return (b) => {
-        let n = s.deleteDestination.run(kind, name).changes + s.deleteDedupScope.run(name).changes;
-        if (kind === 'queue') n += s.purgeQueue.run(name).changes;
+        let n = s.deleteDestination.run(kind, name).changes;
+        // A queue's dedup window is scoped by its bare name; other kinds scope theirs themselves
+        // (e.g. `topic:<name>`), so deleting a topic never touches a same-named queue's window.
+        if (kind === 'queue') n += s.purgeQueue.run(name).changes + s.deleteDedupScope.run(name).changes;
         if (kind === 'topic') n += s.deleteRetainedTopic.run(name).changes;
         if (kind === 'stream') {
           b.streamMax.delete(name);

@@ -161,6 +161,16 @@ describe('SqliteStore', () => {
     expect(outcomes).toEqual(['INVALID_ARGUMENT', 'resolved']);
   });
 
+  it('deleting a topic or stream leaves the dedup window of a same-named queue alone', async () => {
+    const h = await harness();
+    await h.store.putDedup({ scope: 'orders.fifo', dedupId: 'd', expiresAt: 99, messageId: 'm' });
+    await h.store.deleteDestination('topic', 'orders.fifo');
+    await h.store.deleteDestination('stream', 'orders.fifo');
+    expect((await h.store.loadDedup('orders.fifo')).length).toBe(1);
+    await h.store.deleteDestination('queue', 'orders.fifo');
+    expect(await h.store.loadDedup('orders.fifo')).toEqual([]);
+  });
+
   it('rejects malformed arguments on their own (INVALID_ARGUMENT); the rest of the batch commits', async () => {
     const h = await harness();
     const bad = <T>(v: unknown) => v as T;
