@@ -61,8 +61,10 @@ export class MemoryStore implements Store {
   deleteDestination(kind: DestinationKind, name: string): Promise<void> {
     return this.write(() => {
       this.destinations.delete(`${kind}:${name}`);
-      this.dedup.delete(name);
-      if (kind === 'queue') this.messages.delete(name);
+      if (kind === 'queue') {
+        this.messages.delete(name);
+        this.dedup.delete(name); // queue dedup windows are scoped by the bare queue name
+      }
       if (kind === 'topic') this.retained.delete(name);
       if (kind === 'stream') {
         this.shards.delete(name);
