@@ -1,0 +1,191 @@
+/**
+ * Answering a client's attach: resolve the terminus to a core destination, check the ACL
+ * (the client's receiver needs `read`, its sender `write`), set our terminus, and create the
+ * link handler. rhea writes our attach right after the event handler returns, so everything
+ * that goes into it is decided synchronously; slow work (creating a queue, a durable
+ * subscription) happens after, and a failure then detaches the link with an error.
+ *
+ * A refused attach is answered per AMQP 1.0 §2.6.3: our attach with a null source (their
+ * receiver) or null target (their sender), immediately followed by a detach with the error.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AmqpError, Receiver, Sender } from 'rhea';
+import { isPattern, type Address } from '../../src/core/names.js';
+import { capabilityList, formatAddress, parseAddress } from './address.js';
+import { deleteDurableSubscription, ensureDurableSubscription, findDurableSubscription, subscriptionQueueName } from './durable-subscription.js';
+import { AmqpFailure, Condition, toAmqpError } from './errors.js';
+import { IncomingLink } from './incoming-link.js';
+import type { LinkContext } from './link-context.js';
+import type { OutgoingLink } from './outgoing-link.js';
+import { QueueLink } from './queue-link.js';
+import { setSenderSettleMode } from './rhea-internals.js';
+import { StreamLink } from './stream-link.js';
+import { streamStart } from './stream-offset.js';
+import { TopicLink } from './topic-link.js';
+
+/** Source filter key for an SNS-syntax filter policy (JSON text) on topic receivers. */
+export const FILTER_POLICY_KEY = 'x-filter-policy';
+
+interface Terminus {
+  address?: string | null;
+  durable?: number;
+  expiry_policy?: string;
+  dynamic?: boolean;
+  capabilities?: unknown;
+  filter?: Record<string, unknown> | null;
+  default_outcome?: unknown;
+  outcomes?: unknown;
+  distribution_mode?: string;
+}
+
+function refuse(link: Sender | Receiver, error: AmqpError, ctx: LinkContext): void {
+  ctx.logger.info({ link: link.name, condition: error.condition, description: error.description }, 'AMQP 1.0: attach refused');
+  link.close(error);
+}
+
+/** rhea re-encodes filter values; decoded described values must be handed back as they came. */
+function echoFilter(filter: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(filter)) {
+    out[k] = typeof v === 'object' && v !== null && 'type' in v && 'value' in v ? { toRheaTyped: () => v } : v;
+  }
+  return out;
+}
+
+function checkExists(ctx: LinkContext, a: Address): void {
+  if (ctx.broker.autoCreate) return;
+  const exists = a.kind === 'topic'
+    ? isPattern(a.name) || ctx.broker.getTopic(a.name) !== undefined
+    : ctx.broker.lookup(a.name) === a.kind;
+  if (!exists) throw new AmqpFailure(Condition.notFound, `${a.kind} "${a.name}" does not exist`);
+}
+
+function authorize(ctx: LinkContext, permission: 'read' | 'write', a: Address): void {
+  if (!ctx.security.authorize(ctx.principal, permission, a)) {
+    const who = ctx.principal.anonymous ? 'anonymous client' : `user ${ctx.principal.name}`;
+    throw new AmqpFailure(Condition.unauthorizedAccess, `${who} may not ${permission} ${a.kind} ${a.name}`);
+  }
+}
+
+/** The client attached a receiver: we send. */
+export function attachOutgoing(sender: Sender, ctx: LinkContext): OutgoingLink | undefined {
+  const source = (sender.source ?? null) as Terminus | null;
+  const target = (sender.target ?? null) as Terminus | null;
+  const presettled = sender.snd_settle_mode === 1;
+  setSenderSettleMode(sender, presettled ? 1 : 0);
+  sender.set_target({ address: target?.address ?? undefined } as never);
+  try {
+    if (source?.dynamic) return dynamicQueue(sender, ctx, presettled);
+    if (!source || source.address === undefined || source.address === null || source.address === '') {
+      return resumeDurable(sender, ctx, presettled);
+    }
+    const a = parseAddress(source.address, { capabilities: source.capabilities, pattern: true, lookup: (n) => ctx.broker.lookup(n) });
+    authorize(ctx, 'read', a);
+    checkExists(ctx, a);
+    const echo: Record<string, unknown> = {
+      address: source.address,
+      durable: source.durable ?? 0,
+      expiry_policy: source.expiry_policy ?? 'session-end',
+      capabilities: source.capabilities ?? null,
+      default_outcome: source.default_outcome ?? null,
+      outcomes: source.outcomes ?? null,
+    };
+    const filter = source.filter ?? {};
+    const display = formatAddress(a);
+    if (a.kind === 'queue') {
+      if (isPattern(a.name)) throw new AmqpFailure(Condition.invalidField, 'wildcards are only allowed on topic addresses');
+      sender.set_source(echo as never);
+      const link = new QueueLink(sender, ctx, presettled, display);
+      void link.start(ctx.broker.queue(a.name));
+      return link;
+    }
+    if (a.kind === 'stream') {
+      const { start, accepted } = streamStart(filter);
+      sender.set_source({ ...echo, ...(accepted ? { filter: echoFilter(accepted) } : {}) } as never);
+      const link = new StreamLink(sender, ctx, presettled, display);
+      void link.start(ctx.broker.stream(a.name), start);
+      return link;
+    }
+    const policy = filter[FILTER_POLICY_KEY];
+    if (policy !== undefined && typeof policy !== 'string') throw new AmqpFailure(Condition.invalidField, `${FILTER_POLICY_KEY} must be a JSON string`);
+    const topicEcho = { ...echo, ...(policy !== undefined ? { filter: { [FILTER_POLICY_KEY]: policy } } : {}) };
+    const durable = (source.durable ?? 0) > 0 || source.expiry_policy === 'never';
+    if (durable) return durableTopic(sender, ctx, presettled, topicEcho, a.name, policy);
+    const link = new TopicLink(sender, ctx, presettled, display);
+    link.start(a.name, policy);
+    sender.set_source(topicEcho as never);
+    return link;
+  } catch (err) {
+    refuse(sender, toAmqpError(err), ctx);
+    return undefined;
+  }
+}
+
+/** dynamic: true: a temporary queue for this link (request/reply), deleted when the link or connection closes. */
+function dynamicQueue(sender: Sender, ctx: LinkContext, presettled: boolean): OutgoingLink {
+  const name = `temp.amqp-${randomUUID().replace(/-/g, '')}`;
+  const address = `queue://${name}`;
+  sender.set_source({ address, dynamic: true, expiry_policy: 'link-detach', capabilities: ['temporary-queue'] } as never);
+  ctx.ownTemporaryQueue(name);
+  const link = new QueueLink(sender, ctx, presettled, address, { onRelease: () => ctx.dropTemporaryQueue(name) });
+  void link.start(ctx.broker.createQueue(name, {}, { durable: false }));
+  return link;
+}
+
+function durableTopic(
+  sender: Sender, ctx: LinkContext, presettled: boolean, echo: Record<string, unknown>, pattern: string, filterPolicy: string | undefined,
+): OutgoingLink {
+  sender.set_source({ ...echo, durable: 2, expiry_policy: 'never' } as never);
+  const spec = { containerId: ctx.remoteContainerId, linkName: sender.name, pattern, ...(filterPolicy !== undefined ? { filterPolicy } : {}) };
+  const ready = ensureDurableSubscription(ctx.broker, spec);
+  const queue = subscriptionQueueName(ctx.remoteContainerId, sender.name);
+  const link = new QueueLink(sender, ctx, presettled, `topic://${pattern}`, {
+    onRelease: (closed) => {
+      if (!closed) return;
+      ready
+        .then(() => deleteDurableSubscription(ctx.broker, queue))
+        .then(
+          () => ctx.logger.info({ queue, link: sender.name }, 'AMQP 1.0: durable subscription deleted'),
+          (err: unknown) => ctx.logger.error({ err, queue }, 'AMQP 1.0: deleting a durable subscription failed'),
+        );
+    },
+  });
+  void link.start(ready);
+  return link;
+}
+
+/** No source address: a client looking up its durable subscription by link name (Qpid JMS unsubscribe). */
+function resumeDurable(sender: Sender, ctx: LinkContext, presettled: boolean): OutgoingLink {
+  const found = findDurableSubscription(ctx.broker, ctx.remoteContainerId, sender.name);
+  if (!found) throw new AmqpFailure(Condition.notFound, `no source address, and no durable subscription named "${sender.name}" for container "${ctx.remoteContainerId}"`);
+  authorize(ctx, 'read', { kind: 'topic', name: found.pattern });
+  const echo = { address: `topic://${found.pattern}`, capabilities: ['topic'] };
+  return durableTopic(sender, ctx, presettled, echo, found.pattern, undefined);
+}
+
+/** The client attached a sender: we receive. */
+export function attachIncoming(receiver: Receiver, ctx: LinkContext): IncomingLink | undefined {
+  const source = (receiver.source ?? null) as Terminus | null;
+  const target = (receiver.target ?? null) as Terminus | null;
+  receiver.set_source({ address: source?.address ?? undefined } as never);
+  try {
+    if (target?.dynamic) throw new AmqpFailure(Condition.notImplemented, 'dynamic target nodes are not supported; use a dynamic source');
+    const address = target?.address;
+    if (address === undefined || address === null || address === '') {
+      receiver.set_target({ capabilities: capabilityList(target?.capabilities) } as never);
+      const relay = new IncomingLink(receiver, ctx, undefined);
+      relay.start();
+      return relay;
+    }
+    const a = parseAddress(address, { capabilities: target?.capabilities, lookup: (n) => ctx.broker.lookup(n) });
+    authorize(ctx, 'write', a);
+    checkExists(ctx, a);
+    receiver.set_target({ address, durable: target?.durable ?? 0, capabilities: target?.capabilities ?? null } as never);
+    const link = new IncomingLink(receiver, ctx, a);
+    link.start();
+    return link;
+  } catch (err) {
+    refuse(receiver, toAmqpError(err), ctx);
+    return undefined;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * A link on which the broker receives (the client's sender). Every message is handed to
+ * broker.send, and its delivery is settled only when that resolves: `accepted` after the store
+ * has committed it (persistent message, durable destination), `rejected` with an AMQP error
+ * condition when the core refuses it. Credit is a window: a message in progress holds its
+ * credit until it is settled, so a slow store slows the producer instead of growing memory.
+ *
+ * A link without a target address is an anonymous relay (ANONYMOUS-RELAY, used by Qpid JMS):
+ * each message is routed by its `to` property and authorised per address.
+ */
+import type { Delivery, EventContext, Receiver } from 'rhea';
+import type { Address } from '../../src/core/names.js';
+import { parseAddress } from './address.js';
+import { AmqpFailure, Condition, toAmqpError } from './errors.js';
+import type { LinkContext } from './link-context.js';
+import { fromAmqp } from './message-in.js';
+
+export class IncomingLink {
+  private credit = 0;
+  private inflight = 0;
+  private stopped = false;
+  /** Anonymous relay: authorisation results per `to` address. */
+  private readonly relayCache = new Map<string, Address | AmqpFailure>();
+
+  constructor(
+    readonly receiver: Receiver,
+    private readonly ctx: LinkContext,
+    /** Fixed target; undefined = anonymous relay. */
+    private readonly target: Address | undefined,
+  ) {}
+
+  start(): void {
+    this.topUp();
+  }
+
+  private topUp(): void {
+    if (this.stopped) return;
+    const window = this.ctx.limits.incomingWindow;
+    if (this.credit + this.inflight > window / 2) return;
+    const grant = window - this.credit - this.inflight;
+    if (grant <= 0) return;
+    this.credit += grant;
+    this.receiver.add_credit(grant);
+  }
+
+  onMessage(context: EventContext): void {
+    const raw = this.ctx.takePayload();
+    const delivery = context.delivery;
+    const m = context.message;
+    if (!delivery || !m) return;
+    if (this.credit > 0) this.credit -= 1;
+    this.inflight += 1;
+    let address: Address;
+    let inbound: ReturnType<typeof fromAmqp>;
+    try {
+      inbound = fromAmqp(m, raw, { userId: this.ctx.principal.name, now: Date.now() });
+      address = this.target ?? this.relay(inbound.to);
+    } catch (err) {
+      this.done(delivery, err);
+      return;
+    }
+    const message = inbound.message;
+    if (address.kind === 'stream') message.partitionKey ??= message.groupId ?? this.ctx.remoteContainerId;
+    const opts = address.kind === 'queue' && inbound.delayMs !== undefined ? { delayMs: inbound.delayMs } : {};
+    this.ctx.broker.send(address, message, opts).then(
+      () => this.done(delivery, undefined),
+      (err: unknown) => this.done(delivery, err),
+    );
+  }
+
+  private relay(to: string | undefined): Address {
+    if (to === undefined || to === '') throw new AmqpFailure(Condition.notFound, 'message on an anonymous-relay link has no "to" address');
+    let r = this.relayCache.get(to);
+    if (!r) {
+      try {
+        const a = parseAddress(to, { lookup: (n) => this.ctx.broker.lookup(n) });
+        r = this.ctx.security.authorize(this.ctx.principal, 'write', a)
+          ? a
+          : new AmqpFailure(Condition.unauthorizedAccess, `not authorized to write to ${a.kind} ${a.name}`);
+      } catch (err) {
+        r = new AmqpFailure(toAmqpError(err).condition ?? Condition.invalidField, err instanceof Error ? err.message : String(err));
+      }
+      if (this.relayCache.size > 1000) this.relayCache.clear();
+      this.relayCache.set(to, r);
+    }
+    if (r instanceof AmqpFailure) throw r;
+    return r;
+  }
+
+  private done(delivery: Delivery, err: unknown): void {
+    this.inflight -= 1;
+    if (err === undefined) {
+      delivery.accept();
+    } else {
+      const error = toAmqpError(err);
+      const level = error.condition === Condition.internalError ? 'error' : 'debug';
+      this.ctx.logger[level]({ err, link: this.receiver.name, condition: error.condition }, 'AMQP 1.0: message rejected');
+      delivery.reject(error);
+    }
+    this.topUp();
+  }
+
+  detached(): void {
+    this.stopped = true;
+  }
+}

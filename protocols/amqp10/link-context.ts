@@ -1,0 +1,36 @@
+/**
+ * What a link handler needs from its connection.
+ */
+import type { Broker } from '../../src/core/broker.js';
+import type { Logger } from '../../src/log.js';
+import type { Principal, SecurityManager } from '../../src/security/security-manager.js';
+
+export interface Amqp10Limits {
+  /** Largest frame accepted and announced in open (config.limits.maxFrameBytes). */
+  maxFrameBytes: number;
+  /** Announced as max-message-size on receiving links: the body limit plus room for the other sections. */
+  maxMessageBytes: number;
+  /** Credit window granted to a client's sending link. */
+  incomingWindow: number;
+  /** Messages held per non-durable topic receiver while it has no credit (beyond: dropped and counted). */
+  liveBuffer: number;
+  /** Most unacked deliveries per queue receiver, whatever credit it grants. */
+  prefetch: number;
+}
+
+export interface LinkContext {
+  readonly broker: Broker;
+  readonly security: SecurityManager;
+  readonly logger: Logger;
+  readonly limits: Amqp10Limits;
+  /** The authenticated user. */
+  readonly principal: Principal;
+  /** The client's container id (open frame). */
+  readonly remoteContainerId: string;
+  /** The raw payload of the message rhea is dispatching now. */
+  takePayload(): Buffer | undefined;
+  /** Note a temporary queue owned by this connection (deleted when it closes). */
+  ownTemporaryQueue(name: string): void;
+  /** Delete a temporary queue now (its link closed). */
+  dropTemporaryQueue(name: string): void;
+}

@@ -1,0 +1,156 @@
+/**
+ * AMQP 1.0 message (as decoded by rhea, plus its raw encoding) → core Message.
+ * The mapping table is in docs/protocol-mapping.md (## AMQP 1.0).
+ */
+import rhea, { type Message as RheaMessage } from 'rhea';
+import type { HeaderValue, Headers, Message, MessageProperties } from '../../src/core/message.js';
+import { bodySections, Descriptor } from './amqp-codec.js';
+import {
+  ANNOTATION_PREFIX, BODY_MARKER, CORRELATION_ID_TYPE, MESSAGE_ID_TYPE, idToString, isReservedHeader, type BodyMarker,
+} from './body-kind.js';
+import { isSection } from './rhea-internals.js';
+
+export interface InboundMessage {
+  message: Message;
+  /** Per-message delay from x-opt-delivery-delay / x-opt-delivery-time (queues). */
+  delayMs?: number;
+  /** properties.to (anonymous-relay links route by it). */
+  to?: string;
+}
+
+export interface InboundContext {
+  /** Authenticated user: becomes properties.userId (the client's user-id is not trusted). */
+  userId: string;
+  now: number;
+}
+
+/** Artemis' duplicate-detection application property; mapped to the core dedupId. */
+export const ARTEMIS_DUPLICATE_ID = '_AMQ_DUPL_ID';
+
+/** A header-compatible scalar, or undefined when the AMQP value has no scalar form. */
+function scalar(v: unknown): HeaderValue | undefined {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (v instanceof Date) return v.getTime();
+  return undefined;
+}
+
+function timeOf(v: unknown): number | undefined {
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  return undefined;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+interface Body {
+  bytes: Buffer;
+  marker?: BodyMarker;
+}
+
+/** Exact bytes of the body sections: from the raw payload, else re-encoded by rhea (type-lossy). */
+function sectionBytes(raw: Buffer | undefined, body: unknown): Buffer {
+  const r = raw ? bodySections(raw) : undefined;
+  if (raw && r) return raw.subarray(r.start, r.end);
+  const encoded = rhea.message.encode({ body });
+  const e = bodySections(encoded);
+  return e ? encoded.subarray(e.start, e.end) : Buffer.alloc(0);
+}
+
+function convertBody(m: RheaMessage, raw: Buffer | undefined): Body {
+  const body: unknown = m.body;
+  const kind = raw ? bodySections(raw)?.kind : undefined;
+  if (isSection(body)) {
+    if (body.typecode === Descriptor.data) {
+      const c = body.content;
+      if (Buffer.isBuffer(c)) return { bytes: c };
+      if (Array.isArray(c)) return { bytes: Buffer.concat(c.filter((x): x is Buffer => Buffer.isBuffer(x))) };
+      return { bytes: Buffer.alloc(0) };
+    }
+    return { bytes: sectionBytes(raw, body), marker: 'amqp-sequence' };
+  }
+  if (body === undefined && kind === undefined) return { bytes: Buffer.alloc(0) };
+  if (typeof body === 'string') return { bytes: Buffer.from(body, 'utf8'), marker: 'string' };
+  if (Buffer.isBuffer(body)) return { bytes: body, marker: 'binary' };
+  if (body === null || body === undefined) return { bytes: Buffer.alloc(0), marker: 'null' };
+  return { bytes: sectionBytes(raw, body), marker: 'amqp-value' };
+}
+
+export function fromAmqp(m: RheaMessage, raw: Buffer | undefined, ctx: InboundContext): InboundMessage {
+  const headers: Headers = {};
+  let dedupId: string | undefined;
+  const app = m.application_properties;
+  if (app && typeof app === 'object') {
+    for (const [k, v] of Object.entries(app as Record<string, unknown>)) {
+      if (isReservedHeader(k)) continue;
+      const s = scalar(v);
+      if (s === undefined) continue;
+      if (k === ARTEMIS_DUPLICATE_ID && s !== null) dedupId = String(s);
+      else headers[k] = s;
+    }
+  }
+  let delayMs: number | undefined;
+  let partitionKey: string | undefined;
+  const ann = m.message_annotations;
+  if (ann && typeof ann === 'object') {
+    for (const [k, v] of Object.entries(ann as Record<string, unknown>)) {
+      if (!k.startsWith(ANNOTATION_PREFIX)) continue;
+      if (k === 'x-opt-delivery-delay') {
+        const d = timeOf(v);
+        if (d !== undefined && d > 0) delayMs = d;
+      } else if (k === 'x-opt-delivery-time') {
+        const t = timeOf(v);
+        if (t !== undefined && t > ctx.now) delayMs = t - ctx.now;
+      } else if (k === 'x-opt-partition-key' && typeof v === 'string' && v !== '') {
+        partitionKey = v;
+      } else {
+        const s = scalar(v);
+        if (s !== undefined) headers[k] = s;
+      }
+    }
+  }
+
+  const properties: MessageProperties = { userId: ctx.userId };
+  const mid = idToString(m.message_id);
+  if (mid) {
+    properties.messageId = mid.id;
+    if (mid.type) headers[MESSAGE_ID_TYPE] = mid.type;
+  }
+  const cid = idToString(m.correlation_id);
+  if (cid) {
+    properties.correlationId = cid.id;
+    if (cid.type) headers[CORRELATION_ID_TYPE] = cid.type;
+  }
+  const replyTo = str(m.reply_to);
+  if (replyTo !== undefined) properties.replyTo = replyTo;
+  const subject = str(m.subject);
+  if (subject !== undefined) properties.subject = subject;
+  const contentEncoding = str(m.content_encoding);
+  if (contentEncoding !== undefined) properties.contentEncoding = contentEncoding;
+  const created = timeOf(m.creation_time);
+  if (created !== undefined) properties.timestamp = created;
+  if (typeof m.priority === 'number') properties.priority = Math.max(0, Math.min(9, m.priority));
+  let expiresAt = timeOf(m.absolute_expiry_time);
+  if (expiresAt === 0) expiresAt = undefined;
+  if (typeof m.ttl === 'number' && m.ttl > 0) expiresAt = Math.min(expiresAt ?? Infinity, ctx.now + m.ttl);
+  if (expiresAt !== undefined) properties.expiresAt = expiresAt;
+
+  const body = convertBody(m, raw);
+  let contentType = str(m.content_type);
+  if (body.marker === 'string' && contentType === undefined) contentType = 'text/plain';
+  if (contentType !== undefined) properties.contentType = contentType;
+  if (body.marker) headers[BODY_MARKER] = body.marker;
+
+  const message: Message = { body: body.bytes, properties, headers, persistent: m.durable === true };
+  const groupId = str(m.group_id);
+  if (groupId !== undefined && groupId !== '') message.groupId = groupId;
+  if (dedupId !== undefined && dedupId !== '') message.dedupId = dedupId;
+  if (partitionKey !== undefined) message.partitionKey = partitionKey;
+  const out: InboundMessage = { message };
+  if (delayMs !== undefined) out.delayMs = Math.round(delayMs);
+  const to = str(m.to);
+  if (to !== undefined) out.to = to;
+  return out;
+}
