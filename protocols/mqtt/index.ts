@@ -157,18 +157,21 @@ export class MqttFrontEnd implements ProtocolModule {
 
   handleWebSocket(ws: WebSocket, _subprotocol: string, info: ConnectionInfo): void {
     const duplex = createWebSocketStream(ws);
-    this.attach(duplex, info);
+    // The stream only reports 'close' once destroyed; the socket's own close is the reliable signal.
+    const client = this.attach(duplex, info);
+    if (client) ws.once('close', () => this.mq.clientGone(client));
   }
 
-  private attach(conn: Duplex, info: ConnectionInfo): void {
+  private attach(conn: Duplex, info: ConnectionInfo): AedesClient | undefined {
     if (this.closing) {
       conn.destroy();
-      return;
+      return undefined;
     }
     const client = this.aedes.handle(conn);
     const st = this.mq.register(client, info);
     this.guard(st);
     conn.once('close', () => this.mq.clientGone(client));
+    return client;
   }
 
   /** Enforce the maximum packet size on the bytes aedes' parser receives. */

@@ -2,7 +2,11 @@
  * Helpers for the MQTT black-box tests: a real in-process BrokerServer with the MQTT front-end,
  * real `mqtt` clients over TCP / TLS / WebSocket, a log capture, and polling (no fixed sleeps).
  */
-import { Writable } from 'node:stream';
+import net from 'node:net';
+import tls from 'node:tls';
+import { type Duplex, Writable } from 'node:stream';
+import { createWebSocketStream, WebSocket } from 'ws';
+import { generate, parser as packetParser, type Packet } from 'mqtt-packet';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -137,4 +141,71 @@ export async function admin(server: TestServer, method: string, path: string, bo
   });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}
+
+/**
+ * A hand-driven MQTT connection (mqtt-packet codec) for what the `mqtt` client will not do:
+ * stop in the middle of a QoS 2 handshake, send malformed or oversized packets, go silent.
+ */
+export class RawClient {
+  readonly packets: Packet[] = [];
+  closed = false;
+  private readonly closedP: Promise<void>;
+
+  private constructor(readonly conn: Duplex) {
+    const parser = packetParser({ protocolVersion: 4 });
+    parser.on('packet', (p: Packet) => this.packets.push(p));
+    parser.on('error', () => undefined); // the broker never sends malformed packets; tests assert on packets
+    conn.on('data', (d: Buffer) => parser.parse(d));
+    conn.on('error', () => undefined); // resets are what several tests provoke
+    this.closedP = new Promise((resolve) => {
+      const done = (): void => { this.closed = true; resolve(); };
+      conn.once('close', done);
+      conn.once('end', done); // a WebSocket stream only ends when the peer closes
+    });
+  }
+
+  static async open(server: TestServer, transport: Transport = 'tcp'): Promise<RawClient> {
+    const p = server.ports;
+    let conn: Duplex;
+    if (transport === 'ws') {
+      const ws = new WebSocket(`ws://127.0.0.1:${p.ws!}`, ['mqtt']);
+      await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+      conn = createWebSocketStream(ws);
+    } else if (transport === 'tls') {
+      conn = tls.connect({ host: '127.0.0.1', port: p.mqtts!, rejectUnauthorized: false });
+      await new Promise<void>((resolve, reject) => { conn.once('secureConnect', () => resolve()); conn.once('error', reject); });
+    } else {
+      conn = net.connect({ host: '127.0.0.1', port: p.mqtt! });
+      await new Promise<void>((resolve, reject) => { conn.once('connect', () => resolve()); conn.once('error', reject); });
+    }
+    return new RawClient(conn);
+  }
+
+  send(p: Packet): void {
+    this.conn.write(generate(p));
+  }
+
+  async connect(clientId: string, opts: { clean?: boolean; keepalive?: number } = {}): Promise<Packet> {
+    this.send({ cmd: 'connect', clientId, protocolVersion: 4, protocolId: 'MQTT', clean: opts.clean ?? true, keepalive: opts.keepalive ?? 60 });
+    return this.next((p) => p.cmd === 'connack', 'CONNACK');
+  }
+
+  /** Wait for a packet matching `pred` that arrived after `from` (index into packets). */
+  async next(pred: (p: Packet) => boolean, what: string, from = 0, timeoutMs = 5000): Promise<Packet> {
+    let found: Packet | undefined;
+    await waitFor(() => (found = this.packets.slice(from).find(pred)) !== undefined, what, timeoutMs);
+    return found!;
+  }
+
+  async waitClosed(timeoutMs = 5000): Promise<void> {
+    await Promise.race([
+      this.closedP,
+      new Promise<never>((_r, reject) => setTimeout(() => reject(new Error('connection was not closed by the broker')), timeoutMs).unref()),
+    ]);
+  }
+
+  destroy(): void {
+    this.conn.destroy();
+  }
 }
