@@ -1,0 +1,436 @@
+/**
+ * One STOMP session per client connection (TCP, TLS or WebSocket).
+ *
+ * Frames are handled strictly in arrival order. A frame whose handling must finish before the
+ * next one starts (CONNECT, SUBSCRIBE, UNSUBSCRIBE, COMMIT, DISCONNECT, a SEND that first creates a
+ * temporary queue, or the connection's pending-SEND limit being reached) pauses reading until it
+ * is done. SENDs and ACKs otherwise overlap their store commits (group commit), and a RECEIPT is
+ * written once the frame carrying it and every earlier frame completed — so the RECEIPT of a
+ * `persistent:true` SEND means the store committed the message.
+ *
+ * Any error (malformed frame, limit exceeded, refused credentials or ACL, broker rejection,
+ * missed heart-beats) → an ERROR frame with a `message` header and an explanatory body, then the
+ * connection closes. Closing returns unacknowledged queue deliveries to their queues
+ * (redelivered), aborts open transactions, detaches durable subscriptions (they keep collecting)
+ * and deletes the connection's temporary queues.
+ */
+import type { ConnectionInfo, ServerContext } from '../../src/server/protocol-module.js';
+import type { Principal } from '../../src/security/security-manager.js';
+import type { Logger } from '../../src/log.js';
+import { nackRequeue, resolveAck } from './ack.js';
+import { connectedFrame, readConnect } from './connect.js';
+import { DurableRegistry, durableQueueName, removeDurableSubscription } from './durable.js';
+import { header, type StompFrame, type StompVersion } from './frame.js';
+import { StompParser } from './frame-parser.js';
+import { encodeFrame, HEARTBEAT } from './frame-writer.js';
+import { HeartbeatMonitor } from './heartbeat-monitor.js';
+import type { StompOptions } from './options.js';
+import { executeSend, prepareSend, type PreparedSend, type SendEnv } from './send.js';
+import { describeError, errorFrameFor } from './session-errors.js';
+import { buildSubscription, durableNameOf, requireClientId } from './subscribe.js';
+import type { StompSubscription, SubscriptionHost } from './subscription.js';
+import { TempQueues } from './temp-queues.js';
+import { Transactions } from './transaction.js';
+import type { StompTransport } from './transport.js';
+import { BrokerError } from '../../src/core/errors.js';
+
+type State = 'connecting' | 'connected' | 'disconnecting' | 'closed';
+
+export interface ConnectionDeps {
+  ctx: ServerContext;
+  options: StompOptions;
+  durables: DurableRegistry;
+  transport: StompTransport;
+  info: ConnectionInfo;
+  id: string;
+  logger: Logger;
+}
+
+const DONE: Promise<boolean> = Promise.resolve(true);
+
+export class StompConnection implements SubscriptionHost {
+  readonly id: string;
+  readonly options: StompOptions;
+  readonly logger: Logger;
+  version: StompVersion = '1.0';
+  /** Resolves once the connection is closed and cleaned up. */
+  readonly closed: Promise<void>;
+  private resolveClosed!: () => void;
+  private state: State = 'connecting';
+  private readonly ctx: ServerContext;
+  private readonly transport: StompTransport;
+  private readonly parser: StompParser;
+  private readonly durables: DurableRegistry;
+  private readonly info: ConnectionInfo;
+  private principal: Principal | undefined;
+  private clientId: string | undefined;
+  private heartbeat: HeartbeatMonitor | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private readonly subs = new Map<string, StompSubscription>();
+  private readonly durableOf = new Map<string, string>();
+  private readonly tx: Transactions;
+  private readonly temp: TempQueues;
+  private readonly inbox: StompFrame[] = [];
+  private blocked = false;
+  private ackCounter = 0;
+  private pendingSends = 0;
+  private sendCapacity: (() => void) | undefined;
+  /** Settles when every frame so far completed; false once one failed. */
+  private opsTail: Promise<boolean> = DONE;
+  private failed = false;
+
+  constructor(private readonly deps: ConnectionDeps) {
+    this.id = deps.id;
+    this.ctx = deps.ctx;
+    this.options = deps.options;
+    this.logger = deps.logger;
+    this.transport = deps.transport;
+    this.durables = deps.durables;
+    this.info = deps.info;
+    this.tx = new Transactions(deps.options);
+    this.temp = new TempQueues(deps.ctx.broker, deps.logger);
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    const limits = deps.ctx.config.limits;
+    this.parser = new StompParser({
+      maxFrameBytes: limits.maxFrameBytes,
+      maxHeaders: limits.maxHeaders,
+      maxHeaderLineBytes: limits.maxHeaderBytes,
+      onFrame: (frame) => this.onFrame(frame),
+      onError: (err) => this.fail(err),
+    });
+    this.transport.onData = (chunk) => {
+      this.heartbeat?.received();
+      this.parser.push(chunk);
+    };
+    this.transport.onClose = () => this.cleanup('peer closed the connection');
+    this.transport.onDrain = () => this.pumpAll();
+    this.connectTimer = setTimeout(() => this.fail(new BrokerError('INVALID_ARGUMENT', `no CONNECT frame within ${this.options.connectTimeoutMs} ms`)), this.options.connectTimeoutMs);
+    this.connectTimer.unref();
+  }
+
+  // ------------------------------------------------------------------ SubscriptionHost
+
+  get backedUp(): boolean {
+    return this.transport.backedUp;
+  }
+
+  nextAckId(): string {
+    this.ackCounter += 1;
+    return String(this.ackCounter);
+  }
+
+  writeFrame(frame: StompFrame, flushed?: (err?: Error | null) => void): void {
+    if (this.transport.closed) {
+      flushed?.(new Error('connection closed'));
+      return;
+    }
+    this.transport.write(encodeFrame(frame, this.version), flushed);
+    this.heartbeat?.sent();
+  }
+
+  subscriptionEnded(sub: StompSubscription, reason: string): void {
+    if (this.subs.get(sub.id) !== sub) return;
+    this.fail(new BrokerError('NOT_FOUND', `subscription ${sub.id} ended by the broker: ${reason}`));
+  }
+
+  // ------------------------------------------------------------------ frame pipeline
+
+  private onFrame(frame: StompFrame): void {
+    if (this.state === 'closed' || this.state === 'disconnecting') return;
+    this.inbox.push(frame);
+    if (!this.blocked) this.process();
+  }
+
+  private process(): void {
+    while (!this.blocked && this.inbox.length > 0 && this.state !== 'closed' && this.state !== 'disconnecting') {
+      const frame = this.inbox.shift()!;
+      let done: Promise<void> | void;
+      try {
+        done = this.handle(frame);
+      } catch (err) {
+        this.fail(err, frame);
+        return;
+      }
+      this.complete(frame, done);
+    }
+  }
+
+  /** Stop taking frames until `until` settles (it is also the frame's completion). */
+  private block(until: Promise<unknown>): void {
+    this.blocked = true;
+    this.transport.pause();
+    const resume = (): void => {
+      this.blocked = false;
+      if (this.state === 'closed') return;
+      this.transport.resume();
+      this.process();
+    };
+    until.then(resume, resume);
+  }
+
+  private complete(frame: StompFrame, done: Promise<void> | void): void {
+    const receipt = frame.command === 'CONNECT' || frame.command === 'STOMP' ? undefined : header(frame, 'receipt');
+    if (done === undefined && receipt === undefined) return;
+    const ok = done === undefined ? DONE : done.then(() => true, (err: unknown) => {
+      this.fail(err, frame);
+      return false;
+    });
+    const prev = this.opsTail;
+    this.opsTail = prev.then((a) => ok.then((b) => a && b));
+    if (receipt !== undefined) {
+      void this.opsTail.then((allOk) => {
+        if (allOk && this.state !== 'closed') this.writeFrame({ command: 'RECEIPT', headers: [['receipt-id', receipt]], body: Buffer.alloc(0) });
+      });
+    }
+  }
+
+  private handle(frame: StompFrame): Promise<void> | void {
+    const cmd = frame.command;
+    if (this.state === 'connecting') {
+      if (cmd !== 'CONNECT' && cmd !== 'STOMP') throw new BrokerError('INVALID_ARGUMENT', `expected CONNECT or STOMP as the first frame, got ${cmd}`);
+      return this.onConnect(frame);
+    }
+    switch (cmd) {
+      case 'SEND': return this.onSend(frame);
+      case 'SUBSCRIBE': return this.onSubscribe(frame);
+      case 'UNSUBSCRIBE': return this.onUnsubscribe(frame);
+      case 'ACK': return this.onAck(frame, true);
+      case 'NACK': return this.onAck(frame, false);
+      case 'BEGIN': return this.tx.begin(requireHeader(frame, 'transaction'));
+      case 'COMMIT': return this.onCommit(requireHeader(frame, 'transaction'));
+      case 'ABORT': return this.tx.abort(requireHeader(frame, 'transaction'));
+      case 'DISCONNECT': return this.onDisconnect(frame);
+      case 'CONNECT':
+      case 'STOMP':
+        throw new BrokerError('INVALID_ARGUMENT', 'already connected');
+      default:
+        throw new BrokerError('INVALID_ARGUMENT', `unknown command ${cmd}`);
+    }
+  }
+
+  // ------------------------------------------------------------------ commands
+
+  private onConnect(frame: StompFrame): Promise<void> {
+    const req = readConnect(frame, this.options);
+    this.version = req.version;
+    this.parser.setVersion(req.version);
+    const done = this.ctx.security.authenticate({ username: req.login, password: req.passcode, remoteAddress: this.info.remoteAddress }).then((principal) => {
+      if (this.state !== 'connecting') return;
+      clearTimeout(this.connectTimer);
+      this.principal = principal;
+      this.clientId = req.clientId;
+      this.state = 'connected';
+      this.writeFrame(connectedFrame(req, this.id));
+      const hb = req.heartbeat;
+      this.logger.info({ version: req.version, user: principal.name, clientId: req.clientId, host: req.host, heartbeat: hb.connectedHeader }, 'STOMP client connected');
+      if (hb.sendEveryMs > 0 || hb.expectEveryMs > 0) {
+        this.heartbeat = new HeartbeatMonitor({
+          sendEveryMs: hb.sendEveryMs,
+          expectEveryMs: hb.expectEveryMs,
+          toleranceFactor: this.options.heartbeatTolerance,
+          onSend: () => this.transport.write(HEARTBEAT),
+          onTimeout: () => this.fail(new BrokerError('INVALID_ARGUMENT', `no data or heart-beat received for ${hb.expectEveryMs * this.options.heartbeatTolerance} ms`)),
+        });
+        this.heartbeat.start();
+      }
+    });
+    this.block(done);
+    return done;
+  }
+
+  private sendEnv(): SendEnv {
+    return { broker: this.ctx.broker, security: this.ctx.security, principal: this.principal!, temp: this.temp, defaultPartitionKey: this.id, now: () => this.ctx.broker.clock.now() };
+  }
+
+  private onSend(frame: StompFrame): Promise<void> | void {
+    const txId = header(frame, 'transaction');
+    if (txId !== undefined) {
+      this.tx.add(txId, frame);
+      return;
+    }
+    const prepared = prepareSend(frame, this.sendEnv());
+    if (!(prepared instanceof Promise)) return this.startSend(prepared);
+    const done = prepared.then((p) => this.startSend(p));
+    this.block(done);
+    return done;
+  }
+
+  /** Hand a prepared SEND to the core now; resolves when it is accepted (committed if persistent). */
+  private startSend(prepared: PreparedSend): Promise<void> {
+    this.pendingSends += 1;
+    const done = executeSend(prepared, this.ctx.broker).then(() => undefined);
+    const release = (): void => {
+      this.pendingSends -= 1;
+      if (this.sendCapacity && this.pendingSends <= this.options.maxPendingSends / 2) {
+        const wake = this.sendCapacity;
+        this.sendCapacity = undefined;
+        wake();
+      }
+    };
+    done.then(release, release);
+    if (this.pendingSends >= this.options.maxPendingSends && !this.sendCapacity) {
+      this.block(new Promise<void>((resolve) => (this.sendCapacity = resolve)));
+    }
+    return done;
+  }
+
+  private onSubscribe(frame: StompFrame): Promise<void> {
+    const id = header(frame, 'id') ?? (this.version === '1.0' ? header(frame, 'destination') : undefined);
+    if (id === undefined || id === '') throw new BrokerError('INVALID_ARGUMENT', 'SUBSCRIBE needs an id header');
+    if (this.subs.has(id)) throw new BrokerError('ALREADY_EXISTS', `subscription id ${JSON.stringify(id)} is already in use on this connection`);
+    if (this.subs.size >= this.options.maxSubscriptions) throw new BrokerError('INVALID_ARGUMENT', `too many subscriptions (limit ${this.options.maxSubscriptions})`);
+    const { sub, durableQueue } = buildSubscription(frame, id, {
+      broker: this.ctx.broker, security: this.ctx.security, principal: this.principal!, clientId: this.clientId, temp: this.temp, options: this.options, host: this,
+    });
+    if (durableQueue !== undefined) {
+      if (!this.durables.claim(durableQueue, this.id)) {
+        throw new BrokerError('ALREADY_EXISTS', `durable subscription ${JSON.stringify(durableNameOf(frame))} of client-id ${JSON.stringify(this.clientId)} is active on another connection`);
+      }
+      this.durableOf.set(id, durableQueue);
+    }
+    this.subs.set(id, sub);
+    const done = sub.start().then(
+      () => this.logger.debug({ subscription: id, destination: header(frame, 'destination'), ack: sub.ackMode, prefetch: sub.prefetch }, 'subscribed'),
+      (err: unknown) => {
+        this.dropSubscription(id);
+        throw err;
+      },
+    );
+    this.block(done);
+    return done;
+  }
+
+  private dropSubscription(id: string): void {
+    const sub = this.subs.get(id);
+    if (!sub) return;
+    this.subs.delete(id);
+    sub.close();
+    const durable = this.durableOf.get(id);
+    if (durable !== undefined) {
+      this.durableOf.delete(id);
+      this.durables.release(durable, this.id);
+    }
+  }
+
+  private onUnsubscribe(frame: StompFrame): Promise<void> | void {
+    const id = header(frame, 'id') ?? (this.version === '1.0' ? header(frame, 'destination') : undefined);
+    const durableName = durableNameOf(frame);
+    if ((id === undefined || !this.subs.has(id)) && durableName === undefined) {
+      throw new BrokerError('INVALID_ARGUMENT', id === undefined ? 'UNSUBSCRIBE needs an id header' : `no subscription with id ${JSON.stringify(id)}`);
+    }
+    if (id !== undefined) this.dropSubscription(id);
+    if (durableName === undefined) return;
+    const queue = durableQueueName(requireClientId(this.clientId), durableName);
+    if (!this.durables.claim(queue, this.id)) throw new BrokerError('ALREADY_EXISTS', `durable subscription ${JSON.stringify(durableName)} is active on another connection`);
+    const done = removeDurableSubscription(this.ctx.broker, queue).then((existed) => {
+      this.durables.release(queue, this.id);
+      this.logger.info({ queue, existed }, 'durable subscription removed');
+    });
+    this.block(done);
+    return done;
+  }
+
+  private onAck(frame: StompFrame, positive: boolean): Promise<void> | void {
+    const target = resolveAck(frame, this.subs, this.ackCounter);
+    const txId = header(frame, 'transaction');
+    if (txId !== undefined) {
+      this.tx.add(txId, frame);
+      return;
+    }
+    return this.settle(frame, positive, target);
+  }
+
+  private settle(frame: StompFrame, positive: boolean, target = resolveAck(frame, this.subs, this.ackCounter)): Promise<void> | void {
+    if (!target) {
+      this.logger.debug({ command: frame.command, id: header(frame, 'id') ?? header(frame, 'message-id') }, 'ack for a delivery no longer pending: ignored');
+      return;
+    }
+    if (positive) return target.sub.ack(target.ackId);
+    target.sub.nack(target.ackId, nackRequeue(frame));
+  }
+
+  private onCommit(txId: string): Promise<void> {
+    const frames = this.tx.commit(txId);
+    const done = (async () => {
+      const work: Array<Promise<void> | void> = [];
+      for (const f of frames) {
+        if (f.command === 'SEND') {
+          const prepared = prepareSend(f, this.sendEnv());
+          work.push(this.startSend(prepared instanceof Promise ? await prepared : prepared));
+        } else {
+          work.push(this.settle(f, f.command === 'ACK'));
+        }
+      }
+      await Promise.all(work);
+    })();
+    this.block(done);
+    return done;
+  }
+
+  private onDisconnect(frame: StompFrame): Promise<void> {
+    const receipt = header(frame, 'receipt');
+    this.state = 'disconnecting';
+    const done = this.opsTail.then((ok) => {
+      if (ok && receipt !== undefined) this.writeFrame({ command: 'RECEIPT', headers: [['receipt-id', receipt]], body: Buffer.alloc(0) });
+      this.logger.debug('client disconnected');
+      this.close();
+    });
+    this.block(done);
+    // The RECEIPT is written above, after everything before it completed; not by complete().
+    return done.then(() => undefined);
+  }
+
+  // ------------------------------------------------------------------ failure and close
+
+  /** Send ERROR (with what went wrong) and close. Only the first failure counts. */
+  fail(err: unknown, frame?: StompFrame): void {
+    if (this.failed || this.state === 'closed') return;
+    this.failed = true;
+    const d = describeError(err);
+    const log = { err: d.internal ? err : undefined, code: d.code, command: frame?.command, message: d.message, remote: this.info.remoteAddress };
+    if (d.internal) this.logger.error(log, 'STOMP connection failed');
+    else this.logger.warn(log, 'STOMP protocol error; closing the connection');
+    this.writeFrame(errorFrameFor(d, frame));
+    this.close();
+  }
+
+  /** Broker shutdown: tell the client, then close. */
+  shutdown(): Promise<void> {
+    if (this.state !== 'closed') {
+      this.failed = true;
+      this.writeFrame(errorFrameFor({ code: 'SHUTDOWN', message: 'broker is shutting down', internal: false }));
+      this.close();
+    }
+    return this.closed;
+  }
+
+  private close(): void {
+    this.cleanup('closed by the broker');
+    this.transport.end();
+  }
+
+  private cleanup(reason: string): void {
+    if (this.state === 'closed') return;
+    const wasConnected = this.state !== 'connecting';
+    this.state = 'closed';
+    clearTimeout(this.connectTimer);
+    this.parser.stop();
+    this.heartbeat?.stop();
+    this.inbox.length = 0;
+    for (const id of [...this.subs.keys()]) this.dropSubscription(id);
+    this.tx.abortAll();
+    this.sendCapacity?.();
+    if (wasConnected) this.logger.info({ reason }, 'STOMP connection closed');
+    void this.temp.deleteAll().then(() => this.resolveClosed());
+  }
+
+  private pumpAll(): void {
+    for (const sub of this.subs.values()) sub.pump();
+  }
+}
+
+function requireHeader(frame: StompFrame, name: string): string {
+  const v = header(frame, name);
+  if (v === undefined || v === '') throw new BrokerError('INVALID_ARGUMENT', `${frame.command} needs a ${name} header`);
+  return v;
+}
