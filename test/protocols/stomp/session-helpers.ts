@@ -147,7 +147,8 @@ export function collect(client: stompit.Client, headers: Record<string, string>)
   const out: Received[] = [];
   client.subscribe(headers, (err, message) => {
     if (err) return;
-    void readBody(message).then((body) => out.push({ headers: { ...(message.headers as Record<string, string>) }, body, message }));
+    const headers = (message as unknown as { headers: Record<string, string> }).headers;
+    void readBody(message).then((body) => out.push({ headers: { ...headers }, body, message }));
   });
   return out;
 }
