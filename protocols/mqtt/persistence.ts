@@ -159,6 +159,8 @@ export class CorePersistence {
   private readonly outgoing = new Map<string, AedesPacket[]>();
   /** Queue deliveries in flight, per connection (aedes Client object) → packet id. */
   private readonly tracked = new WeakMap<ClientLike, Map<number, TrackedDelivery>>();
+  /** clientId → filters that have durable queue subscriptions into the session queue. */
+  private readonly durable = new Map<string, Map<string, boolean>>();
   /** Serialises durable-subscription changes per session queue. */
   private readonly sessionOps = new Map<string, Promise<unknown>>();
   /** Wills are kept (not deleted) while the front-end shuts down, so they fire after a restart if the client never returns. */
@@ -193,6 +195,13 @@ export class CorePersistence {
         for (const s of rec.subs) this.indexSub(clientId, s);
       } catch (err) {
         this.logger.error({ err, clientId }, 'stored MQTT session is unreadable; ignoring it');
+      }
+    }
+    for (const sub of this.core.listSubscriptions()) {
+      if ('live' in sub) continue;
+      const a = sub.attributes;
+      if (a.createdBy === 'mqtt' && typeof a.clientId === 'string' && typeof a.filter === 'string' && sub.queue === sessionQueueName(a.clientId)) {
+        this.setDurable(a.clientId, a.filter, true);
       }
     }
     for (const key of this.incomingState.keys()) {
@@ -283,10 +292,26 @@ export class CorePersistence {
       this.unindexSub(client.id, sub.topic);
       this.indexSub(client.id, record);
       changed = true;
-      if (this.hooks.filterAllowed(client, sub.topic)) durable.push({ filter: sub.topic, qos: sub.qos });
     }
-    if (!changed) return;
-    await Promise.all([this.saveSession(client.id), this.syncDurable(client.id, durable)]);
+    // aedes calls this once per accepted filter of a SUBSCRIBE, each time with the packet's whole
+    // list (refused filters included): queue only the filters the front-end authorized so far.
+    for (const sub of subs) {
+      if (!this.hooks.filterAllowed(client, sub.topic)) continue;
+      if (this.setDurable(client.id, sub.topic, sub.qos > 0)) durable.push({ filter: sub.topic, qos: sub.qos });
+    }
+    if (!changed && durable.length === 0) return;
+    await Promise.all([changed ? this.saveSession(client.id) : undefined, this.syncDurable(client.id, durable)]);
+  }
+
+  /** Record whether a session filter should feed the session queue; true if that changed. */
+  private setDurable(clientId: string, filter: string, on: boolean): boolean {
+    let m = this.durable.get(clientId);
+    if ((m?.get(filter) ?? false) === on) return false;
+    if (!m) this.durable.set(clientId, (m = new Map()));
+    if (on) m.set(filter, true);
+    else m.delete(filter);
+    if (m.size === 0) this.durable.delete(clientId);
+    return true;
   }
 
   async removeSubscriptions(client: ClientLike, topics: string[]): Promise<void> {
@@ -296,9 +321,8 @@ export class CorePersistence {
     for (const topic of topics) {
       if (!stored.delete(topic)) continue;
       this.unindexSub(client.id, topic);
-      removed.push({ filter: topic, qos: 0 });
+      if (this.setDurable(client.id, topic, false)) removed.push({ filter: topic, qos: 0 });
     }
-    if (removed.length === 0) return;
     if (stored.size === 0) this.sessions.delete(client.id);
     await Promise.all([this.saveSession(client.id), this.syncDurable(client.id, removed)]);
   }
@@ -327,6 +351,7 @@ export class CorePersistence {
   }
 
   async cleanSubscriptions(client: ClientLike): Promise<void> {
+    this.durable.delete(client.id); // the queue and its subscriptions are deleted below
     const stored = this.sessions.get(client.id);
     if (stored) {
       for (const topic of stored.keys()) this.unindexSub(client.id, topic);

@@ -100,10 +100,26 @@ export async function connect(server: TestServer, transport: Transport = 'tcp', 
   return client;
 }
 
-/** Close every client opened by connect() (abruptly). */
+const raws = new Set<RawClient>();
+
+/** Close every client opened by connect() or RawClient.open() (abruptly). */
 export async function closeAllClients(): Promise<void> {
   await Promise.all([...clients].map((c) => c.endAsync(true).catch(() => undefined)));
   clients.clear();
+  for (const r of raws) r.destroy();
+  raws.clear();
+}
+
+/**
+ * Restart the broker after dropping every test client. BrokerServer.stop() currently waits for
+ * its listeners to close before it asks the protocol modules to close their connections, and a
+ * listener only finishes closing once its connections are gone: with clients still connected the
+ * stop never completes (reported to the server's owner). Clients here are closed abruptly
+ * first, which is also what a crash looks like to them.
+ */
+export async function restart(server: TestServer): Promise<TestServer> {
+  await closeAllClients();
+  return server.restart();
 }
 
 export interface Received {
@@ -179,7 +195,9 @@ export class RawClient {
       conn = net.connect({ host: '127.0.0.1', port: p.mqtt! });
       await new Promise<void>((resolve, reject) => { conn.once('connect', () => resolve()); conn.once('error', reject); });
     }
-    return new RawClient(conn);
+    const raw = new RawClient(conn);
+    raws.add(raw);
+    return raw;
   }
 
   send(p: Packet): void {
