@@ -21,8 +21,8 @@ beforeAll(async () => {
           { name: 'bob', passwordHash: await hashPassword('hunter2', { N: 1024 }), groups: [] },
         ],
         acl: [
-          { principal: 'alice', pattern: '>', allow: ['admin'] },
-          { principal: 'bob', pattern: 'public.>', allow: ['read', 'write'] },
+          { principal: 'alice', kinds: ['queue', 'topic', 'stream'], pattern: '>', allow: ['admin'] },
+          { principal: 'bob', kinds: ['queue', 'topic', 'stream'], pattern: 'public.>', allow: ['read', 'write'] },
         ],
         anonymous: 'never',
       },
