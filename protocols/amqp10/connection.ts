@@ -219,8 +219,12 @@ export class AmqpConnection {
     const closed = remoteDetachClosed(l);
     const out = this.outgoing.get(l);
     if (out) {
-      this.outgoing.delete(l);
-      out.detached(closed);
+      // rhea reports dispositions that arrived with (or just before) the detach on its next
+      // tick: release after them, so a message accepted right before the detach is acked.
+      process.nextTick(() => {
+        if (this.outgoing.get(l) === out) this.outgoing.delete(l);
+        out.detached(closed);
+      });
       if (!closed && !l.is_itself_closed()) {
         // A plain detach (the terminus lives on, e.g. a durable subscription): answer in kind.
         l.detach();
@@ -238,8 +242,10 @@ export class AmqpConnection {
     const session = ctx.session;
     for (const [l, link] of this.outgoing) {
       if (l.session !== session) continue;
-      this.outgoing.delete(l);
-      link.detached(false);
+      process.nextTick(() => {
+        if (this.outgoing.get(l) === link) this.outgoing.delete(l);
+        link.detached(false);
+      });
     }
     for (const [l, link] of this.incoming) {
       if (l.session !== session) continue;
@@ -260,6 +266,11 @@ export class AmqpConnection {
   private onGone(): void {
     if (this.gone) return;
     this.gone = true;
+    // After rhea's pending tick, which reports dispositions that arrived in the last bytes.
+    process.nextTick(() => this.releaseAll());
+  }
+
+  private releaseAll(): void {
     for (const link of this.outgoing.values()) link.detached(false);
     for (const link of this.incoming.values()) link.detached();
     this.outgoing.clear();
@@ -272,8 +283,8 @@ export class AmqpConnection {
   /** Broker shutdown: close with amqp:connection:forced and release everything now. */
   shutdown(): void {
     const c = this.connection;
-    if (c && !c.is_closed()) c.close({ condition: Condition.connectionForced, description: 'broker is shutting down' });
-    else this.guard.fail(Condition.connectionForced, 'broker is shutting down');
+    if (c?.is_open()) c.close({ condition: Condition.connectionForced, description: 'broker is shutting down' });
+    else if (!c?.is_closed()) this.guard.fail(Condition.connectionForced, 'broker is shutting down');
     this.onGoneSoon();
   }
 

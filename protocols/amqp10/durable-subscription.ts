@@ -21,6 +21,18 @@ export function subscriptionQueueName(containerId: string, linkName: string): st
   return durableSubscriptionQueue(containerId, linkName);
 }
 
+/** Subscriptions being created (queue name → pattern), so a quick re-attach finds them too. */
+const creating = new WeakMap<Broker, Map<string, { pattern: string; ready: Promise<Queue> }>>();
+
+function creatingFor(broker: Broker): Map<string, { pattern: string; ready: Promise<Queue> }> {
+  let m = creating.get(broker);
+  if (!m) {
+    m = new Map();
+    creating.set(broker, m);
+  }
+  return m;
+}
+
 function queueSubscriptions(broker: Broker, queue: string) {
   return broker.listSubscriptions({ queue }).filter((s) => !('live' in s));
 }
@@ -29,12 +41,27 @@ function queueSubscriptions(broker: Broker, queue: string) {
 export function findDurableSubscription(broker: Broker, containerId: string, linkName: string): { queue: string; pattern: string } | undefined {
   const queue = subscriptionQueueName(containerId, linkName);
   const sub = queueSubscriptions(broker, queue)[0];
-  return sub ? { queue, pattern: sub.pattern } : undefined;
+  if (sub) return { queue, pattern: sub.pattern };
+  const pending = creatingFor(broker).get(queue);
+  return pending ? { queue, pattern: pending.pattern } : undefined;
 }
 
 /** Create or resume; resolves to the backing queue. */
-export async function ensureDurableSubscription(broker: Broker, spec: DurableSubscriptionSpec): Promise<Queue> {
+export function ensureDurableSubscription(broker: Broker, spec: DurableSubscriptionSpec): Promise<Queue> {
   const queue = subscriptionQueueName(spec.containerId, spec.linkName);
+  const pending = creatingFor(broker);
+  const previous = pending.get(queue);
+  const ready = (previous ? previous.ready.catch(() => undefined) : Promise.resolve(undefined)).then(() => create(broker, spec, queue));
+  const entry = { pattern: spec.pattern, ready };
+  pending.set(queue, entry);
+  const forget = (): void => {
+    if (pending.get(queue) === entry) pending.delete(queue);
+  };
+  ready.then(forget, forget);
+  return ready;
+}
+
+async function create(broker: Broker, spec: DurableSubscriptionSpec, queue: string): Promise<Queue> {
   const existing = queueSubscriptions(broker, queue);
   if (existing.length === 1 && existing[0]!.pattern === spec.pattern) {
     return broker.getQueue(queue) ?? broker.createQueue(queue);

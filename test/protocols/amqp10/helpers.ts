@@ -58,12 +58,20 @@ export function closeConnection(connection: Connection): Promise<void> {
   });
 }
 
+/** rhea leaves a null terminus as a typed null. */
+function present(terminus: unknown): boolean {
+  return terminus !== null && terminus !== undefined && !(typeof terminus === 'object' && 'type' in terminus && (terminus as unknown as { value: unknown }).value === null);
+}
+
 /** Open a sender; resolves when attached (rejects if the broker refuses it). */
 export function openSender(connection: Connection, options: SenderOptions | string): Promise<Sender> {
   return new Promise((resolve, reject) => {
     const sender = connection.open_sender(options);
+    // A refused attach is answered with a null target, then a detach with the error.
     sender.once('sender_error', (ctx: EventContext) => reject(Object.assign(new Error('sender refused'), { error: ctx.sender?.error })));
-    sender.once('sender_open', () => resolve(sender));
+    sender.once('sender_open', () => {
+      if (present(sender.target)) resolve(sender);
+    });
   });
 }
 
@@ -71,8 +79,11 @@ export function openSender(connection: Connection, options: SenderOptions | stri
 export function openReceiver(connection: Connection, options: ReceiverOptions): Promise<Receiver> {
   return new Promise((resolve, reject) => {
     const receiver = connection.open_receiver({ credit_window: 0, autoaccept: false, ...options });
+    // A refused attach is answered with a null source, then a detach with the error.
     receiver.once('receiver_error', (ctx: EventContext) => reject(Object.assign(new Error('receiver refused'), { error: ctx.receiver?.error })));
-    receiver.once('receiver_open', () => resolve(receiver));
+    receiver.once('receiver_open', () => {
+      if (present(receiver.source)) resolve(receiver);
+    });
   });
 }
 
