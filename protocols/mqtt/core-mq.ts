@@ -52,8 +52,11 @@ export interface ClientState {
   principal: Principal | undefined;
   /** CONNECT details seen in preConnect. */
   connect: { emptyId: boolean; will: AedesPacket | null } | undefined;
-  /** Filters authorizeSubscribe accepted (aedes persists a SUBSCRIBE's whole list, refused ones included). */
-  allowed: Set<string>;
+  /**
+   * Filters authorizeSubscribe accepted → the core patterns the client may read (aedes persists a
+   * SUBSCRIBE's whole list, refused ones included; `a/#`'s parent pattern `a` only if the ACL allows it).
+   */
+  allowed: Map<string, string[]>;
   /** Live deliveries not yet written. */
   pending: number;
   release: () => void;
@@ -116,7 +119,7 @@ export class CoreMq {
 
   register(client: AedesClient, info: ConnectionInfo): ClientState {
     const st: ClientState = {
-      client, info, principal: undefined, connect: undefined, allowed: new Set(), pending: 0,
+      client, info, principal: undefined, connect: undefined, allowed: new Map(), pending: 0,
       release: () => { st.pending -= 1; },
       regs: new Set(), session: undefined, gone: false,
     };
@@ -129,8 +132,8 @@ export class CoreMq {
   }
 
   /** authorizeSubscribe accepted `filter` for this client: its deliver function follows. */
-  expect(st: ClientState, filter: string): void {
-    st.allowed.add(filter);
+  expect(st: ClientState, filter: string, patterns: string[]): void {
+    st.allowed.set(filter, patterns);
     let set = this.expected.get(filter);
     if (!set) this.expected.set(filter, (set = new Set()));
     set.add(st);
@@ -161,7 +164,7 @@ export class CoreMq {
     if (!st || st.gone) return;
     st.gone = true;
     this.states.delete(client);
-    for (const filter of st.allowed) {
+    for (const filter of st.allowed.keys()) {
       const set = this.expected.get(filter);
       if (set?.delete(st) && set.size === 0) this.expected.delete(filter);
     }
@@ -218,7 +221,7 @@ export class CoreMq {
         return;
       }
       const sink = { offer: (tm: TopicMessage) => this.offer(reg, tm) };
-      for (const pattern of filterToCorePatterns(filter)) reg.lives.push(this.broker.subscribeLive(pattern, sink));
+      for (const pattern of st?.allowed.get(filter) ?? filterToCorePatterns(filter)) reg.lives.push(this.broker.subscribeLive(pattern, sink));
       cb();
     } catch (err) {
       this.logger.warn({ err, clientId: st?.client.id, filter }, 'MQTT subscription could not be registered with the core');

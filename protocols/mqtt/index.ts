@@ -84,10 +84,7 @@ export class MqttFrontEnd implements ProtocolModule {
     this.maxPacketBytes = opts.maxPacketBytes ?? ctx.config.limits.maxFrameBytes;
     this.maxInflightInbound = opts.maxInflightInbound ?? 1000;
     this.persistence = new CorePersistence(ctx.broker, this.logger, {
-      filterAllowed: (client, filter) => {
-        const st = this.mq.stateOf(client as AedesClient);
-        return st !== undefined && st.allowed.has(filter);
-      },
+      allowedPatterns: (client, filter) => this.mq.stateOf(client as AedesClient)?.allowed.get(filter),
     });
     this.mq = new CoreMq(ctx.broker, this.persistence, this.logger, {
       maxInflight: opts.maxInflight ?? 500,
@@ -375,14 +372,15 @@ export class MqttFrontEnd implements ProtocolModule {
       cb(null, null);
       return;
     }
-    for (const name of patterns) {
-      if (!this.ctx.security.authorize(principal, 'read', { kind: 'topic', name })) {
-        this.logger.info({ clientId: client.id, user: principal.name, filter, pattern: name }, 'MQTT subscription not authorized (SUBACK 0x80)');
-        cb(null, null);
-        return;
-      }
+    // The filter's own pattern decides; `a/#` also matches `a` itself, delivered only if the ACL allows that name.
+    const main = patterns[patterns.length - 1]!;
+    if (!this.ctx.security.authorize(principal, 'read', { kind: 'topic', name: main })) {
+      this.logger.info({ clientId: client.id, user: principal.name, filter, pattern: main }, 'MQTT subscription not authorized (SUBACK 0x80)');
+      cb(null, null);
+      return;
     }
-    this.mq.expect(st, filter);
+    const allowed = patterns.filter((p) => p === main || this.ctx.security.authorize(principal, 'read', { kind: 'topic', name: p }));
+    this.mq.expect(st, filter, allowed);
     cb(null, sub);
   }
 

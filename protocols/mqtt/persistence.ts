@@ -54,8 +54,11 @@ export interface TrackedDelivery {
 }
 
 export interface PersistenceHooks {
-  /** Did the front-end authorize this filter for this client? (aedes stores a SUBSCRIBE's whole list.) */
-  filterAllowed(client: ClientLike, filter: string): boolean;
+  /**
+   * The core patterns the front-end authorized for this client's filter, or undefined if it did
+   * not authorize it (aedes stores a SUBSCRIBE's whole list, refused filters included).
+   */
+  allowedPatterns(client: ClientLike, filter: string): string[] | undefined;
 }
 
 interface SessionRecord {
@@ -169,7 +172,7 @@ export class CorePersistence {
   constructor(
     private readonly core: Broker,
     private readonly logger: Logger,
-    private readonly hooks: PersistenceHooks = { filterAllowed: () => true },
+    private readonly hooks: PersistenceHooks = { allowedPatterns: (_c, filter) => filterToCorePatterns(filter) },
   ) {}
 
   /** The aedes broker this persistence serves (the conformance suite reads it). */
@@ -280,7 +283,7 @@ export class CorePersistence {
     let stored = this.sessions.get(client.id);
     if (!stored) this.sessions.set(client.id, (stored = new Map()));
     let changed = false;
-    const durable: Array<{ filter: string; qos: number }> = [];
+    const durable: Array<{ filter: string; qos: number; patterns: string[] }> = [];
     for (const sub of subs) {
       const record: AedesSubscription = { topic: sub.topic, qos: sub.qos };
       const extra = record as Record<string, unknown>;
@@ -296,8 +299,14 @@ export class CorePersistence {
     // aedes calls this once per accepted filter of a SUBSCRIBE, each time with the packet's whole
     // list (refused filters included): queue only the filters the front-end authorized so far.
     for (const sub of subs) {
-      if (!this.hooks.filterAllowed(client, sub.topic)) continue;
-      if (this.setDurable(client.id, sub.topic, sub.qos > 0)) durable.push({ filter: sub.topic, qos: sub.qos });
+      let patterns: string[] | undefined;
+      try {
+        patterns = this.hooks.allowedPatterns(client, sub.topic);
+      } catch (err) {
+        this.logger.warn({ err, clientId: client.id, filter: sub.topic }, 'MQTT session filter cannot be mapped to the core; not queued');
+      }
+      if (!patterns) continue;
+      if (this.setDurable(client.id, sub.topic, sub.qos > 0)) durable.push({ filter: sub.topic, qos: sub.qos, patterns });
     }
     if (!changed && durable.length === 0) return;
     await Promise.all([changed ? this.saveSession(client.id) : undefined, this.syncDurable(client.id, durable)]);
@@ -317,11 +326,11 @@ export class CorePersistence {
   async removeSubscriptions(client: ClientLike, topics: string[]): Promise<void> {
     const stored = this.sessions.get(client.id);
     if (!stored) return;
-    const removed: Array<{ filter: string; qos: number }> = [];
+    const removed: Array<{ filter: string; qos: number; patterns: string[] }> = [];
     for (const topic of topics) {
       if (!stored.delete(topic)) continue;
       this.unindexSub(client.id, topic);
-      if (this.setDurable(client.id, topic, false)) removed.push({ filter: topic, qos: 0 });
+      if (this.setDurable(client.id, topic, false)) removed.push({ filter: topic, qos: 0, patterns: [] });
     }
     if (stored.size === 0) this.sessions.delete(client.id);
     await Promise.all([this.saveSession(client.id), this.syncDurable(client.id, removed)]);
@@ -450,28 +459,25 @@ export class CorePersistence {
     return run;
   }
 
-  /** Make the session queue's durable subscriptions match the given filters' QoS (0 = none). */
-  private syncDurable(clientId: string, changes: Array<{ filter: string; qos: number }>): Promise<void> {
+  /**
+   * Make the session queue's durable subscriptions follow the filters' QoS: QoS 1/2 → one queue
+   * subscription per allowed core pattern; QoS 0 or unsubscribed → none (removed by filter).
+   */
+  private syncDurable(clientId: string, changes: Array<{ filter: string; qos: number; patterns: string[] }>): Promise<void> {
     const work = changes.filter((c) => !c.filter.startsWith(SHARE_PREFIX) && !isSysTopic(c.filter));
     if (work.length === 0) return Promise.resolve();
     return this.serialise(clientId, async () => {
       const queue = sessionQueueName(clientId);
-      for (const { filter, qos } of work) {
-        let patterns: string[];
-        try {
-          patterns = filterToCorePatterns(filter);
-        } catch (err) {
-          this.logger.warn({ err, clientId, filter }, 'MQTT session filter cannot be mapped to the core; not queued');
-          continue;
-        }
-        for (const pattern of patterns) {
-          const id = `mqtt-session:${queue}:${pattern}`;
-          if (qos > 0) {
+      for (const { filter, qos, patterns } of work) {
+        if (qos > 0) {
+          for (const pattern of patterns) {
             await this.core.subscribeQueue({
-              id, pattern, queue, attributes: { createdBy: 'mqtt', clientId, filter },
+              id: `mqtt-session:${queue}:${pattern}`, pattern, queue, attributes: { createdBy: 'mqtt', clientId, filter },
             });
-          } else if (this.core.listSubscriptions({ queue }).some((s) => s.id === id)) {
-            await this.core.unsubscribe(id);
+          }
+        } else {
+          for (const s of this.core.listSubscriptions({ queue })) {
+            if (!('live' in s) && s.attributes.filter === filter) await this.core.unsubscribe(s.id);
           }
         }
       }
