@@ -35,6 +35,7 @@ abstract class BaseTransport implements StompTransport {
   private wasBackedUp = false;
   protected isClosed = false;
   private paused = false;
+  private ending = false;
 
   constructor(private readonly highWater: number) {}
 
@@ -66,15 +67,25 @@ abstract class BaseTransport implements StompTransport {
   }
 
   pause(): void {
-    if (this.paused || this.isClosed) return;
+    if (this.paused || this.isClosed || this.ending) return;
     this.paused = true;
     this.doPause();
   }
 
   resume(): void {
-    if (!this.paused || this.isClosed) return;
+    if (!this.paused || this.isClosed || this.ending) return;
     this.paused = false;
     this.doResume();
+  }
+
+  /** Flush and close. Reading resumes (data is discarded) so the peer's close is seen promptly. */
+  end(): void {
+    if (this.isClosed || this.ending) return;
+    this.ending = true;
+    this.onData = () => undefined;
+    this.paused = false;
+    this.doResume();
+    this.doEnd();
   }
 
   protected closedNow(): void {
@@ -86,7 +97,7 @@ abstract class BaseTransport implements StompTransport {
   protected abstract send(bytes: Buffer, cb: (err?: Error | null) => void): void;
   protected abstract doPause(): void;
   protected abstract doResume(): void;
-  abstract end(): void;
+  protected abstract doEnd(): void;
   abstract destroy(): void;
 }
 
@@ -110,8 +121,7 @@ export class SocketTransport extends BaseTransport {
     this.socket.resume();
   }
 
-  end(): void {
-    if (this.isClosed) return;
+  protected doEnd(): void {
     this.socket.end();
     // A peer that never reads would keep the socket half-open forever.
     const timer = setTimeout(() => this.socket.destroy(), 5000);
@@ -146,8 +156,7 @@ export class WebSocketTransport extends BaseTransport {
     this.ws.resume();
   }
 
-  end(): void {
-    if (this.isClosed) return;
+  protected doEnd(): void {
     this.ws.close(1000);
     const timer = setTimeout(() => this.ws.terminate(), 5000);
     timer.unref();
