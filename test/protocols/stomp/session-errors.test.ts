@@ -13,6 +13,7 @@ let port: number;
 
 beforeAll(async () => {
   ts = await startStompServer({
+    options: { heartbeat: { sendMs: 20, receiveMs: 20 }, connectTimeoutMs: 300 },
     overrides: {
       limits: { maxMessageBytes: 4096, maxFrameBytes: 8192, maxHeaders: 20, maxHeaderBytes: 512 },
       security: {
@@ -84,6 +85,13 @@ describe('STOMP bad input', () => {
     await waitFor(() => got.length === 1, 'bystander message');
     expect(got[0]!.body.toString()).toBe('still fine');
     await disconnect(bystander);
+  });
+
+  it('closes a connection that never sends CONNECT', async () => {
+    const c = await RawClient.open(port);
+    const err = await c.nextCommand('ERROR', 2000);
+    expect(header(err, 'message')).toMatch(/no CONNECT frame/);
+    await c.waitClosed();
   });
 
   it('an ERROR for a frame with a receipt header carries receipt-id', async () => {
