@@ -1,8 +1,9 @@
 /**
  * FIFO message groups: each group is the seq-ordered list of its messages that are still in
- * the queue (ready, delayed or in flight). Only the head of a group can be delivered, and only
- * while no message of the group is in flight; the head stays the head until it is deleted, so a
- * message that returns to visible is delivered again before anything behind it.
+ * the queue (ready, delayed or in flight). Only the head of a group is ever delivered, and it
+ * stays the head until it is deleted. So "one message of a group in flight at a time" is simply
+ * "the head is deliverable only while READY": an in-flight or delayed head blocks its group, and
+ * a head that returns to visible is delivered again before anything behind it.
  */
 import type { QueueEntry } from './entry.js';
 
@@ -10,8 +11,6 @@ export class FifoGroup {
   /** Entries in seq order; live ones start at `start`. */
   private list: Array<QueueEntry | undefined> = [];
   private start = 0;
-  /** The group's message currently in flight (always the head), or null. */
-  inFlight: QueueEntry | null = null;
 
   constructor(readonly id: string) {}
 
@@ -35,7 +34,6 @@ export class FifoGroup {
   }
 
   remove(e: QueueEntry): boolean {
-    if (this.inFlight === e) this.inFlight = null;
     if (this.list[this.start] === e) {
       this.list[this.start] = undefined;
       this.start += 1;

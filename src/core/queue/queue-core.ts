@@ -11,7 +11,7 @@
  *   remove ──► GONE (from any state)
  *
  * Standard queue: every READY entry is in the visible heap (priority, then seq).
- * FIFO queue: only the head of a group with nothing in flight is in the visible heap (by seq).
+ * FIFO queue: only READY group heads are in the visible heap (by seq); see fifo-groups.ts.
  */
 import { DELAYED, GONE, INFLIGHT, READY, type EntryState, type QueueEntry } from './entry.js';
 import { byDueAt, byPriorityThenSeq, bySeq, EntryHeap } from './entry-heap.js';
@@ -68,10 +68,6 @@ export class QueueCore {
       e.dueAt = deadline;
       this.due.push(e);
     }
-    if (this.groups) {
-      const g = this.groups.get(e.groupId);
-      if (g) g.inFlight = e;
-    }
   }
 
   /** New visibility deadline of a pull delivery. */
@@ -88,10 +84,7 @@ export class QueueCore {
     this.setState(e, READY);
     if (this.groups) {
       const g = this.groups.get(e.groupId);
-      if (g) {
-        if (g.inFlight === e) g.inFlight = null;
-        this.refreshGroup(g);
-      }
+      if (g) this.refreshGroup(g);
     } else if (e.vIdx < 0) {
       this.visible.push(e);
     }
@@ -105,10 +98,6 @@ export class QueueCore {
     this.setState(e, DELAYED);
     e.dueAt = at;
     this.due.push(e);
-    if (this.groups) {
-      const g = this.groups.get(e.groupId);
-      if (g && g.inFlight === e) g.inFlight = null;
-    }
   }
 
   /** Take the entry out of the queue for good (deleted, acked, expired, dead-lettered, purged). */
@@ -138,9 +127,8 @@ export class QueueCore {
     this.ttlCount = 0;
   }
 
-  /** FIFO: put the group's head in the visible set if the group is free and the head is ready. */
+  /** FIFO: put the group's head in the visible set if it is ready (an in-flight or delayed head blocks the group). */
   private refreshGroup(g: FifoGroup): void {
-    if (g.inFlight !== null) return;
     const head = g.head;
     if (head !== undefined && head.state === READY && head.vIdx < 0) this.visible.push(head);
   }

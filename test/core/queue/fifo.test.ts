@@ -11,7 +11,9 @@ describe('FIFO queues', () => {
     for (const b of ['1', '2', '3']) await q.send(m(b, 'g'));
     expect(bodies(await q.receive({ max: 10 }))).toEqual(['1']);
     expect(await q.receive({ max: 10 })).toEqual([]); // group blocked
-    expect(q.stats()).toMatchObject({ visible: 2, inFlight: 1 });
+    await q.send(m('4', 'g')); // arrival into a blocked group does not unblock it
+    expect(await q.receive({ max: 10 })).toEqual([]);
+    expect(q.stats()).toMatchObject({ visible: 3, inFlight: 1 });
     h.clock.advance(1_000);
     const [again] = await q.receive({ max: 10 });
     expect(again).toMatchObject({ receiveCount: 2 });
@@ -57,7 +59,7 @@ describe('FIFO queues', () => {
 
   it('deduplicates by dedupId within 5 minutes from the first send', async () => {
     const h = await harness();
-    const q = await h.open('q.fifo');
+    const q = await h.open('q.fifo', {}, { sweepIntervalMs: 3_600_000 }); // the lazy check, not the sweep's prune
     const first = await q.send(msg('a', { groupId: 'g', dedupId: 'd1' }));
     h.clock.advance(4 * 60_000);
     const dup = await q.send(msg('a-retry', { groupId: 'g', dedupId: 'd1' }));
@@ -110,10 +112,16 @@ describe('FIFO queues', () => {
     const c = q.addConsumer({ onMessage: r.onMessage });
     await settle();
     c.nack(r.got[0]!.tag, { delayMs: 10_000 });
+    await q.send(m('3', 'g'));
     await settle();
     expect(r.got).toHaveLength(1);
-    h.clock.advance(10_000);
+    h.clock.advance(9_999);
+    expect(r.got).toHaveLength(1);
+    h.clock.advance(1);
     expect(r.bodies()).toEqual(['1', '1']);
+    await c.ack(r.got[1]!.tag);
+    await settle();
+    expect(r.bodies()).toEqual(['1', '1', '2']);
   });
 
   it('keeps the dedup window across a restart for durable queues', async () => {
