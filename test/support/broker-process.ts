@@ -1,0 +1,94 @@
+/**
+ * Black-box helper: run the real CLI (`src/cli.ts start`) as a child process with a temp data
+ * dir and every port 0, and read the bound ports from its startup log line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+
+export interface BrokerProcess {
+  child: ChildProcess;
+  ports: Record<string, number>;
+  logs: string[];
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  exited: Promise<number | string>;
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+export function tempDir(prefix = 'interchange-test-'): { path: string; cleanup: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Flags that put every listener on an OS-chosen port. */
+export const EPHEMERAL_PORT_FLAGS = [
+  '--host', '127.0.0.1',
+  '--mqtt-port', '0', '--amqp-port', '0', '--stomp-port', '0', '--ws-port', '0', '--admin-port', '0',
+  '--mqtts-port', '0', '--amqps-port', '0', '--stomps-port', '0', '--wss-port', '0',
+];
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export async function startBrokerProcess(dataDir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<BrokerProcess> {
+  const child = runCli(['start', '--data-dir', dataDir, '--log-level', 'info', ...EPHEMERAL_PORT_FLAGS, ...extraArgs], env);
+  const logs: string[] = [];
+  const exited = new Promise<number | string>((res) => child.once('exit', (code, signal) => res(code ?? signal ?? -1)));
+  const ports = await new Promise<Record<string, number>>((res, rej) => {
+    let buffer = '';
+    const timer = setTimeout(() => rej(new Error(`broker did not start in time:\n${logs.join('\n')}`)), 20_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      let i: number;
+      while ((i = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, i);
+        buffer = buffer.slice(i + 1);
+        logs.push(line);
+        if (line.includes('interchange broker started')) {
+          clearTimeout(timer);
+          res((JSON.parse(line) as { ports: Record<string, number> }).ports);
+        }
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
+    void exited.then((code) => {
+      clearTimeout(timer);
+      rej(new Error(`broker exited (${code}) before starting:\n${logs.join('\n')}`));
+    });
+  });
+  return {
+    child,
+    ports,
+    logs,
+    exited,
+    stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** JSON request against the admin API. */
+export async function api(port: number, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; text: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined; // non-JSON responses (e.g. /metrics) are asserted on `text`
+  }
+  return { status: res.status, json, text };
+}
