@@ -102,6 +102,8 @@ abstract class BaseTransport implements StompTransport {
 }
 
 export class SocketTransport extends BaseTransport {
+  private corked = false;
+
   constructor(private readonly socket: Socket, highWater: number) {
     super(highWater);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -109,7 +111,16 @@ export class SocketTransport extends BaseTransport {
     socket.once('close', () => this.closedNow());
   }
 
+  /** Frames written in the same tick (a burst of MESSAGEs, RECEIPTs) leave in one system call. */
   protected send(bytes: Buffer, cb: (err?: Error | null) => void): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     this.socket.write(bytes, cb);
   }
 
