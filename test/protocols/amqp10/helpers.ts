@@ -6,7 +6,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import rhea, { type Connection, type ConnectionOptions, type Delivery, type EventContext, type Message, type Receiver, type ReceiverOptions, type Sender, type SenderOptions } from 'rhea';
 
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await cond()) return;

@@ -40,17 +40,17 @@ describe('AMQP 1.0 queues', () => {
     const receiver = await openReceiver(c.connection, { source: { address: 'queue://credit.q' } });
     const got = collect(receiver);
     receiver.add_credit(3);
-    await waitFor(() => got.length === 3, 5000, '3 messages');
+    await waitFor(() => got.length === 3, 10_000, '3 messages');
     // The queue still holds 2 visible messages; with no credit left none may be pushed.
     await waitFor(async () => (await api('GET', '/api/queues/credit.q')).json.stats.inFlight === 3);
     expect((await api('GET', '/api/queues/credit.q')).json.stats.visible).toBe(2);
     expect(got.map((g) => g.message.body)).toEqual(['m0', 'm1', 'm2']);
     for (const g of got) g.delivery.accept();
     receiver.add_credit(10);
-    await waitFor(() => got.length === 5, 5000, 'the other 2');
+    await waitFor(() => got.length === 5, 10_000, 'the other 2');
     expect(got.map((g) => g.message.body)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
     for (const g of got.slice(3)) g.delivery.accept();
-    await waitFor(async () => (await api('GET', '/api/queues/credit.q')).json.stats.inFlight === 0, 5000, 'acks');
+    await waitFor(async () => (await api('GET', '/api/queues/credit.q')).json.stats.inFlight === 0, 10_000, 'acks');
     expect((await api('GET', '/api/queues/credit.q')).json.stats.visible).toBe(0);
   });
 
@@ -67,17 +67,17 @@ describe('AMQP 1.0 queues', () => {
     expect(got[0]!.message.first_acquirer).toBe(true);
     got[0]!.delivery.release();
     receiver.add_credit(1);
-    await waitFor(() => got.length === 2, 5000, 'redelivery after release');
+    await waitFor(() => got.length === 2, 10_000, 'redelivery after release');
     expect(got[1]!.message.delivery_count ?? 0).toBe(0); // released does not count
 
     got[1]!.delivery.modified({ delivery_failed: true });
     receiver.add_credit(1);
-    await waitFor(() => got.length === 3, 5000, 'redelivery after modified');
+    await waitFor(() => got.length === 3, 10_000, 'redelivery after modified');
     expect(got[2]!.message.delivery_count).toBe(1);
     expect(got[2]!.message.first_acquirer).toBe(false);
 
     got[2]!.delivery.reject({ condition: 'app:bad', description: 'no' });
-    await waitFor(async () => (await api('GET', '/api/queues/outcomes.dlq')).json.stats.visible === 1, 5000, 'dead-lettered');
+    await waitFor(async () => (await api('GET', '/api/queues/outcomes.dlq')).json.stats.visible === 1, 10_000, 'dead-lettered');
     expect((await api('GET', '/api/queues/outcomes.q')).json.stats).toMatchObject({ visible: 0, inFlight: 0 });
     const dl = await api('POST', '/api/queues/outcomes.dlq/receive', {});
     expect(dl.json.messages[0].body).toBe('x');
@@ -108,7 +108,7 @@ describe('AMQP 1.0 queues', () => {
     const r2 = await openReceiver(b.connection, { source: { address: 'drop.q' } });
     const got2 = collect(r2);
     r2.add_credit(1);
-    await waitFor(() => got2.length === 1, 5000, 'redelivery');
+    await waitFor(() => got2.length === 1, 10_000, 'redelivery');
     expect(got2[0]!.message.body).toBe('held');
     expect(got2[0]!.message.delivery_count).toBe(1);
   });
@@ -215,12 +215,12 @@ describe('AMQP 1.0 queues', () => {
     const got = collect(replies);
     const sender = await openSender(requester.connection, { target: { address: 'queue://rpc.requests' } });
     await sendAndSettle(sender, { body: 'ping', message_id: 'req-1', reply_to: replyAddress });
-    await waitFor(() => got.length === 1, 5000, 'reply');
+    await waitFor(() => got.length === 1, 10_000, 'reply');
     expect(got[0]!.message).toMatchObject({ body: 're: ping', correlation_id: 'req-1' });
     const tempName = replyAddress.slice('queue://'.length);
     expect((await api('GET', `/api/queues/${tempName}`)).status).toBe(200);
     replies.close();
-    await waitFor(async () => (await api('GET', `/api/queues/${tempName}`)).status === 404, 5000, 'temp queue deleted');
+    await waitFor(async () => (await api('GET', `/api/queues/${tempName}`)).status === 404, 10_000, 'temp queue deleted');
   });
 
   it('delays a message by x-opt-delivery-delay', async () => {

@@ -41,12 +41,12 @@ describe('AMQP 1.0 topics', () => {
     wild.add_credit(100);
     const sender = await openSender(c.connection, { target: { address: 'topic://news.sports' } });
     for (let i = 0; i < 7; i++) await sendAndSettle(sender, { body: `n${i}` });
-    await waitFor(() => gotWild.length === 7, 5000, 'wildcard subscriber');
-    await waitFor(() => gotExact.length === 2, 5000, 'credit-limited subscriber');
+    await waitFor(() => gotWild.length === 7, 10_000, 'wildcard subscriber');
+    await waitFor(() => gotExact.length === 2, 10_000, 'credit-limited subscriber');
     // 2 sent within credit, 3 buffered, 2 dropped (liveBuffer 3) and counted by the core.
     expect((await api('GET', '/api/topics/news.sports')).json.stats.dropped).toBe(2);
     exact.add_credit(10);
-    await waitFor(() => gotExact.length === 5, 5000, 'buffered messages');
+    await waitFor(() => gotExact.length === 5, 10_000, 'buffered messages');
     expect(gotExact.map((g) => g.message.body)).toEqual(['n0', 'n1', 'n2', 'n3', 'n4']);
     expect(gotWild[0]!.message.to).toBe('topic://news.*');
   });
@@ -121,7 +121,7 @@ describe('AMQP 1.0 topics', () => {
     await sendAndSettle(s, { body: 'p2', durable: true });
     r = await attach(c);
     got = collect(r);
-    await waitFor(() => got.length === 1, 5000, 'message kept while detached');
+    await waitFor(() => got.length === 1, 10_000, 'message kept while detached');
     expect(got[0]!.message.body).toBe('p2');
 
     // Disconnect, publish, restart the broker: the subscription and its message survive.
@@ -132,7 +132,7 @@ describe('AMQP 1.0 topics', () => {
     c = await client('dur-client');
     r = await attach(c);
     got = collect(r);
-    await waitFor(() => got.length === 1, 5000, 'message kept across restart');
+    await waitFor(() => got.length === 1, 10_000, 'message kept across restart');
     expect(got[0]!.message.body).toBe('p3');
     const queue = 'amqp.sub.dur-client.sub-1';
     expect((await api('GET', `/api/queues/${queue}`)).status).toBe(200);
@@ -142,7 +142,7 @@ describe('AMQP 1.0 topics', () => {
       r.once('receiver_close', () => resolve());
       r.close();
     });
-    await waitFor(async () => (await api('GET', `/api/queues/${queue}`)).status === 404, 5000, 'subscription deleted');
+    await waitFor(async () => (await api('GET', `/api/queues/${queue}`)).status === 404, 10_000, 'subscription deleted');
     const pub2 = await client();
     s = await openSender(pub2.connection, { target: { address: 'topic://prices.eur' } });
     await sendAndSettle(s, { body: 'p4', durable: true });
@@ -162,6 +162,6 @@ describe('AMQP 1.0 topics', () => {
       r2.once('receiver_close', () => resolve());
       r2.close();
     });
-    await waitFor(async () => (await api('GET', '/api/queues/amqp.sub.jms-like.mysub')).status === 404, 5000, 'unsubscribed');
+    await waitFor(async () => (await api('GET', '/api/queues/amqp.sub.jms-like.mysub')).status === 404, 10_000, 'unsubscribed');
   });
 });
