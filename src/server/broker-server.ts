@@ -81,7 +81,7 @@ export class BrokerServer {
   static async start(config: Config, opts: BrokerServerOptions): Promise<BrokerServer> {
     const logger = opts.logger;
     const storeCommitSeconds = new Histogram();
-    const store = createStore(config, logger.child({ component: 'store' }), {
+    const store = createStore(config, logger, {
       onCommit: (ms) => storeCommitSeconds.observe(ms / 1000),
       onError: (err) => logger.error({ err }, 'store write failed'),
     });
