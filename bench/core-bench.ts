@@ -16,9 +16,9 @@ const WINDOW = Number(process.env.WINDOW ?? 256); // publishes in flight at once
 
 interface Result { scenario: string; messages: number; seconds: number; rate: number; commits: number }
 
-async function withBroker<T>(fn: (broker: Broker, store: SqliteStore) => Promise<T>, maxDelayMs = 2): Promise<T> {
+async function withBroker<T>(fn: (broker: Broker, store: SqliteStore) => Promise<T>, maxDelayMs = 0): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'interchange-bench-'));
-  const store = new SqliteStore({ path: join(dir, 'bench.db'), maxDelayMs });
+  const store = new SqliteStore({ path: join(dir, "bench.db"), maxDelayMs, maxBatch: 1000 });
   await store.open();
   const broker = await Broker.open({ store });
   try {
@@ -103,7 +103,7 @@ async function streamScenario(): Promise<Result[]> {
 }
 
 const results: Result[] = [];
-for (const delay of [2]) {
+for (const delay of (process.env.DELAYS ?? "0").split(",").map(Number)) {
   results.push(await queueScenario(1, delay));
   results.push(await queueScenario(100, delay));
 }

@@ -249,8 +249,8 @@ function resolveStore(r: Resolver, dataDir: string): StoreConfig {
       r.issue(`store.${key}`, `only valid when store.type is ${owner.map((t) => JSON.stringify(t)).join(' or ')}, but ${r.describe('store.type', type)}`);
     }
   }
-  const maxBatch = r.get<number>('store.maxBatch') ?? 256;
-  const maxDelayMs = r.get<number>('store.maxDelayMs') ?? 2;
+  const maxBatch = r.get<number>('store.maxBatch') ?? 1000;
+  const maxDelayMs = r.get<number>('store.maxDelayMs') ?? 0;
   switch (type) {
     case 'memory':
       return { type };

@@ -124,7 +124,7 @@ function deepFreeze<T>(value: T): T {
 export const DEFAULT_CONFIG: Config = deepFreeze<Config>({
   dataDir: './data',
   logLevel: 'info',
-  store: { type: 'sqlite', path: `./data/${DEFAULT_STORE_FILE}`, maxBatch: 256, maxDelayMs: 2 },
+  store: { type: 'sqlite', path: `./data/${DEFAULT_STORE_FILE}`, maxBatch: 1000, maxDelayMs: 0 },
   listeners: {
     host: '0.0.0.0',
     mqtt: { port: 1883, tlsPort: 8883 },

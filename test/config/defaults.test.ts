@@ -13,7 +13,7 @@ describe('defaults', () => {
     const expected: Config = {
       dataDir: '/srv/broker/data',
       logLevel: 'info',
-      store: { type: 'sqlite', path: '/srv/broker/data/interchange.db', maxBatch: 256, maxDelayMs: 2 },
+      store: { type: 'sqlite', path: '/srv/broker/data/interchange.db', maxBatch: 1000, maxDelayMs: 0 },
       listeners: {
         host: '0.0.0.0',
         mqtt: { port: 1883, tlsPort: 8883 },

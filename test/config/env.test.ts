@@ -41,7 +41,7 @@ describe('environment overrides', () => {
     expect(c.listeners.stomp.port).toBeNull();
     expect(c.listeners.ws.port).toBe(0);
     expect(c.dataDir).toBe('/var/lib/ic');
-    expect(c.store).toEqual({ type: 'sqlite', path: '/var/lib/ic/interchange.db', maxBatch: 256, maxDelayMs: 2 });
+    expect(c.store).toEqual({ type: 'sqlite', path: '/var/lib/ic/interchange.db', maxBatch: 1000, maxDelayMs: 0 });
     expect(c.logLevel).toBe('warn');
     expect(c.limits.maxMessageBytes).toBe(1048576);
     expect(c.limits.maxFrameBytes).toBe(1048576 + 65536);
@@ -53,7 +53,7 @@ describe('environment overrides', () => {
 
   it('store type and url from the environment', () => {
     const c = loadConfig({ env: { INTERCHANGE_STORE_TYPE: 'postgres', INTERCHANGE_STORE_URL: 'postgres://u:p@db/mq' } });
-    expect(c.store).toEqual({ type: 'postgres', url: 'postgres://u:p@db/mq', maxBatch: 256, maxDelayMs: 2 });
+    expect(c.store).toEqual({ type: 'postgres', url: 'postgres://u:p@db/mq', maxBatch: 1000, maxDelayMs: 0 });
   });
 
   it('overrides the file, key by key', () => {

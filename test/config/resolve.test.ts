@@ -64,7 +64,7 @@ describe('store', () => {
   it('memory store has only a type; postgres needs a url', () => {
     expect(loadConfig({ env: {}, overrides: cli('--store', 'memory') }).store).toEqual({ type: 'memory' });
     expect(loadConfig({ env: {}, overrides: cli('--store', 'postgres', '--store-url', 'postgresql://h/db') }).store).toEqual({
-      type: 'postgres', url: 'postgresql://h/db', maxBatch: 256, maxDelayMs: 2,
+      type: 'postgres', url: 'postgresql://h/db', maxBatch: 1000, maxDelayMs: 0,
     });
     const err = configError(() => loadConfig({ env: {}, overrides: cli('--store', 'postgres') }));
     expect(err.message).toBe('invalid configuration: store.url: required because store.type is "postgres" (set by --store)');
@@ -87,10 +87,10 @@ describe('store', () => {
     const file = writeFile(tempDir(), 'c.json', { store: { type: 'sqlite', path: '/x.db', maxBatch: 10 } });
     expect(loadConfig({ file, env: {}, overrides: cli('--store', 'memory') }).store).toEqual({ type: 'memory' });
     expect(loadConfig({ file, env: { INTERCHANGE_STORE_TYPE: 'postgres', INTERCHANGE_STORE_URL: 'postgres://h/db' } }).store).toEqual({
-      type: 'postgres', url: 'postgres://h/db', maxBatch: 256, maxDelayMs: 2,
+      type: 'postgres', url: 'postgres://h/db', maxBatch: 1000, maxDelayMs: 0,
     });
     // Same type: keys merge.
-    expect(loadConfig({ file, env: { INTERCHANGE_STORE_TYPE: 'sqlite' } }).store).toEqual({ type: 'sqlite', path: '/x.db', maxBatch: 10, maxDelayMs: 2 });
+    expect(loadConfig({ file, env: { INTERCHANGE_STORE_TYPE: 'sqlite' } }).store).toEqual({ type: 'sqlite', path: '/x.db', maxBatch: 10, maxDelayMs: 0 });
     // A lower layer without an explicit type keeps its keys for a higher layer's type.
     const urlOnly = writeFile(tempDir(), 'c.json', { store: { url: 'postgres://h/db' } });
     expect(loadConfig({ file: urlOnly, env: {}, overrides: cli('--store', 'postgres') }).store).toMatchObject({ type: 'postgres', url: 'postgres://h/db' });
