@@ -70,6 +70,11 @@ export class RawClient {
     return c;
   }
 
+  /** The version the server's frames are decoded with (default 1.2). */
+  setVersion(version: '1.0' | '1.1' | '1.2'): void {
+    this.parser.setVersion(version);
+  }
+
   write(bytes: Buffer | string): void {
     this.socket.write(bytes);
   }

@@ -204,4 +204,21 @@ describe('STOMP queues', () => {
     expect([header(m2, 'n'), header(m2, 'f'), header(m2, 'b'), header(m2, 'z')]).toEqual(['42', '1.5', 'true', '']);
     c.close();
   });
+
+  it('speaks 1.0 (STOMP frame names, no escaping, subscription id defaults to the destination) and accepts CRLF line endings', async () => {
+    const c = await RawClient.open(port);
+    c.setVersion('1.0');
+    c.write('STOMP\r\nhost:/\r\n\r\n\0');
+    const connected = await c.nextCommand('CONNECTED');
+    expect(header(connected, 'version')).toBe('1.0');
+    c.write('SUBSCRIBE\r\ndestination:/queue/q.v10\r\n\r\n\0');
+    c.write('SEND\r\ndestination:/queue/q.v10\r\nx-raw:back\\slash\r\nreceipt:r\r\n\r\nten\0\r\n');
+    await c.receipt('r');
+    const m = await c.nextCommand('MESSAGE');
+    expect(header(m, 'subscription')).toBe('/queue/q.v10');
+    expect(header(m, 'x-raw')).toBe('back\\slash'); // 1.0: backslashes are literal both ways
+    expect(header(m, 'ack')).toBeUndefined();
+    expect(m.body.toString()).toBe('ten');
+    c.close();
+  });
 });

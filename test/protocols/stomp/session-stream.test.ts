@@ -56,6 +56,24 @@ describe('STOMP streams', () => {
     for (const c of [all, from, next]) c.close();
   });
 
+  it('starts at a timestamp (ms) or at the last record', async () => {
+    await produce('timed', 3, 'old');
+    await new Promise((r) => setTimeout(r, 20));
+    const t = Date.now();
+    await new Promise((r) => setTimeout(r, 5));
+    await produce('timed', 2, 'new');
+    const byTime = await RawClient.connect(port);
+    byTime.frame('SUBSCRIBE', { id: 't', destination: '/stream/timed', 'x-stream-offset': `timestamp=${t}` });
+    await waitFor(() => messages(byTime).length === 2, 'records since t');
+    expect(messages(byTime).map((m) => m.body.toString())).toEqual(['new0', 'new1']);
+    const last = await RawClient.connect(port);
+    last.frame('SUBSCRIBE', { id: 'l', destination: '/stream/timed', 'x-stream-offset': 'last' });
+    await waitFor(() => messages(last).length === 1, 'the last record');
+    expect(messages(last)[0]!.body.toString()).toBe('new1');
+    byTime.close();
+    last.close();
+  });
+
   it('pauses while the prefetch window is full and resumes on ACK', async () => {
     await produce('flow', 12);
     const c = await RawClient.connect(port);
