@@ -8,7 +8,8 @@ import { startTestServer, type TestServer } from '../../support/test-server.js';
 import { hashPassword } from '../../../src/security/password-hash.js';
 import { amqp10Protocol } from '../../../protocols/amqp10/index.js';
 import {
-  AMQP_HEADER, RawClient, SASL_HEADER, collect, connect, linkError, openReceiver, openSender, sendAndSettle, waitFor, type Client,
+  AMQP_HEADER, RawClient, SASL_HEADER, collect, connect, described, frame, linkError, openFrame, openReceiver, openSender, parseFrames,
+  sendAndSettle, str8, waitFor, type Client,
 } from './helpers.js';
 
 let server: TestServer;
@@ -71,6 +72,18 @@ describe('AMQP 1.0 security', () => {
     const plain = await RawClient.connect(server.ports.amqp!);
     plain.write(AMQP_HEADER);
     expect((await plain.waitClosed()).toString('latin1')).toBe(SASL_HEADER.toString('latin1'));
+  });
+
+  it('serves a client that pipelines its AMQP header and open right after sasl-init', async () => {
+    const response = Buffer.from('\0alice\0secret');
+    const init = frame(described(0x41, [str8('PLAIN', 0xa3), Buffer.concat([Buffer.from([0xa0, response.length]), response])]));
+    init[5] = 1; // SASL frame type
+    const raw = await RawClient.connect(server.ports.amqp!);
+    raw.write(Buffer.concat([SASL_HEADER, init, AMQP_HEADER, openFrame('pipelined')]));
+    await waitFor(() => parseFrames(raw.received).some((f) => f.code === 0x10), 10_000, 'open');
+    expect(parseFrames(raw.received).map((f) => f.code)).toEqual([0x40, 0x44, 0x10]); // mechanisms, outcome, open
+    expect(raw.received.includes(AMQP_HEADER)).toBe(true);
+    raw.destroy();
   });
 
   it('checks the ACL on every attach; a refused attach leaves the connection working', async () => {
