@@ -38,6 +38,13 @@ interface Terminus {
   distribution_mode?: string;
 }
 
+/** rhea hands an absent (or unknown, e.g. a transaction coordinator) terminus over as a typed null. */
+function terminus(t: unknown): Terminus | null {
+  if (t === null || t === undefined || typeof t !== 'object') return null;
+  if ('type' in t && 'value' in t && (t as { value: unknown }).value === null) return null;
+  return t as Terminus;
+}
+
 function refuse(link: Sender | Receiver, error: AmqpError, ctx: LinkContext): void {
   ctx.logger.info({ link: link.name, condition: error.condition, description: error.description }, 'AMQP 1.0: attach refused');
   link.close(error);
@@ -69,8 +76,8 @@ function authorize(ctx: LinkContext, permission: 'read' | 'write', a: Address): 
 
 /** The client attached a receiver: we send. */
 export function attachOutgoing(sender: Sender, ctx: LinkContext): OutgoingLink | undefined {
-  const source = (sender.source ?? null) as Terminus | null;
-  const target = (sender.target ?? null) as Terminus | null;
+  const source = terminus(sender.source);
+  const target = terminus(sender.target);
   const presettled = sender.snd_settle_mode === 1;
   setSenderSettleMode(sender, presettled ? 1 : 0);
   sender.set_target({ address: target?.address ?? undefined } as never);
@@ -165,22 +172,25 @@ function resumeDurable(sender: Sender, ctx: LinkContext, presettled: boolean): O
 
 /** The client attached a sender: we receive. */
 export function attachIncoming(receiver: Receiver, ctx: LinkContext): IncomingLink | undefined {
-  const source = (receiver.source ?? null) as Terminus | null;
-  const target = (receiver.target ?? null) as Terminus | null;
+  const source = terminus(receiver.source);
+  const target = terminus(receiver.target);
   receiver.set_source({ address: source?.address ?? undefined } as never);
   try {
-    if (target?.dynamic) throw new AmqpFailure(Condition.notImplemented, 'dynamic target nodes are not supported; use a dynamic source');
-    const address = target?.address;
+    if (!target) {
+      throw new AmqpFailure(Condition.notImplemented, 'no usable target: transactions (coordinator links) are not supported; a target without an address is an anonymous relay');
+    }
+    if (target.dynamic) throw new AmqpFailure(Condition.notImplemented, 'dynamic target nodes are not supported; use a dynamic source');
+    const address = target.address;
     if (address === undefined || address === null || address === '') {
-      receiver.set_target({ capabilities: capabilityList(target?.capabilities) } as never);
+      receiver.set_target({ capabilities: capabilityList(target.capabilities) } as never);
       const relay = new IncomingLink(receiver, ctx, undefined);
       relay.start();
       return relay;
     }
-    const a = parseAddress(address, { capabilities: target?.capabilities, lookup: (n) => ctx.broker.lookup(n) });
+    const a = parseAddress(address, { capabilities: target.capabilities, lookup: (n) => ctx.broker.lookup(n) });
     authorize(ctx, 'write', a);
     checkExists(ctx, a);
-    receiver.set_target({ address, durable: target?.durable ?? 0, capabilities: target?.capabilities ?? null } as never);
+    receiver.set_target({ address, durable: target.durable ?? 0, capabilities: target.capabilities ?? null } as never);
     const link = new IncomingLink(receiver, ctx, a);
     link.start();
     return link;

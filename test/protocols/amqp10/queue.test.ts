@@ -6,7 +6,7 @@ import rhea from 'rhea';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 import { amqp10Protocol } from '../../../protocols/amqp10/index.js';
-import { adminApi, collect, connect, openReceiver, openSender, sendAndSettle, waitFor, type Client } from './helpers.js';
+import { adminApi, collect, connect, linkError, openReceiver, openSender, sendAndSettle, waitFor, type Client } from './helpers.js';
 
 let server: TestServer;
 const clients: Client[] = [];
@@ -198,6 +198,14 @@ describe('AMQP 1.0 queues', () => {
     expect((noTo.error as { condition: string }).condition).toBe('amqp:not-found');
     expect((await api('POST', '/api/queues/relay.a/receive', {})).json.messages[0].body).toBe('to a');
     expect((await api('POST', '/api/queues/relay.b/receive', {})).json.messages[0].body).toBe('to b');
+  });
+
+  it('refuses a sender without a target (e.g. a transaction coordinator) with amqp:not-implemented', async () => {
+    const c = await client();
+    const err = await openSender(c.connection, {}).then(() => undefined, (e: unknown) => e);
+    expect(linkError(err)?.condition).toBe('amqp:not-implemented');
+    const s = await openSender(c.connection, { target: { address: 'still.works' } });
+    expect((await sendAndSettle(s, { body: 'ok' })).outcome).toBe('accepted');
   });
 
   it('request/reply with a dynamic reply queue that is deleted with its link', async () => {
