@@ -70,8 +70,20 @@ function checkLength(name: string, what: string, original: string): string {
   return name;
 }
 
+const topicCache = new Map<string, string>();
+const TOPIC_CACHE_MAX = 10_000;
+
 /** An MQTT topic name (as in PUBLISH: no wildcards, not empty) → core topic name. Throws INVALID_NAME. */
 export function topicToCore(topic: string): string {
+  const hit = topicCache.get(topic);
+  if (hit !== undefined) return hit;
+  const name = mapTopic(topic);
+  if (topicCache.size >= TOPIC_CACHE_MAX) topicCache.clear();
+  topicCache.set(topic, name);
+  return name;
+}
+
+function mapTopic(topic: string): string {
   if (typeof topic !== 'string' || topic.length === 0) throw new BrokerError('INVALID_NAME', 'MQTT topic name must not be empty');
   if (topic.includes('+') || topic.includes('#')) {
     // `+`/`#` are wildcards in MQTT; a topic name must not contain them [MQTT-3.3.2-2].

@@ -172,6 +172,37 @@ describe.each(TRANSPORTS)('over %s', (t) => {
     expect(gotFresh.map((g) => g.payload)).toEqual(['new']);
   });
 
+  it('redelivers an unacknowledged QoS 1 message to a resumed session with the same packet id and DUP=1', async () => {
+    const id = `redeliver-${t}`;
+    const raw = await RawClient.open(server, t);
+    await raw.connect(id, { clean: false });
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: `rd/${t}`, qos: 1 }] });
+    await raw.next((p) => p.cmd === 'suback', 'SUBACK');
+    const pub = await connect(server, t);
+    await pub.publishAsync(`rd/${t}`, 'unacked', { qos: 1 });
+    const first = await raw.next((p) => p.cmd === 'publish', 'first delivery');
+    expect(first).toMatchObject({ dup: false, qos: 1 });
+    raw.destroy(); // no PUBACK
+    const raw2 = await RawClient.open(server, t);
+    expect(await raw2.connect(id, { clean: false })).toMatchObject({ sessionPresent: true });
+    const again = await raw2.next((p) => p.cmd === 'publish', 'redelivery');
+    expect(again).toMatchObject({ dup: true, qos: 1, messageId: first.messageId, topic: `rd/${t}` });
+    raw2.send({ cmd: 'puback', messageId: again.messageId! });
+    await pub.publishAsync(`rd/${t}`, 'next', { qos: 1 });
+    const next = await raw2.next((p) => p.cmd === 'publish' && (p as { dup: boolean }).dup === false, 'next delivery');
+    expect(Buffer.from((next as { payload: Buffer }).payload).toString()).toBe('next');
+    raw2.destroy();
+  });
+
+  it('speaks MQTT 3.1 (MQIsdp) too', async () => {
+    const v3 = await connect(server, t, { protocolVersion: 3, protocolId: 'MQIsdp', clientId: `v31-${t}` });
+    const got = collect(v3);
+    await v3.subscribeAsync(`v31/${t}`, { qos: 2 });
+    await v3.publishAsync(`v31/${t}`, 'old but gold', { qos: 2 });
+    await waitFor(() => got.length === 1, 'MQTT 3.1 delivery');
+    expect(got[0]).toMatchObject({ payload: 'old but gold', qos: 2 });
+  });
+
   it('handles inbound QoS 2 exactly once (retransmitted PUBLISH, PUBREL, PUBCOMP)', async () => {
     const watcher = await connect(server, t);
     const got = collect(watcher);
