@@ -5,6 +5,8 @@
  *
  *   npx tsx bench/stomp-bench.ts [--messages N] [--window W] [--producers P] [--sizes 256,4096] [--dir DIR]
  *                                [--non-persistent]   (protocol overhead without the store)
+ *                                [--target HOST:PORT --login U --passcode P]   (another STOMP broker,
+ *                                 e.g. RabbitMQ's STOMP plugin, instead of the in-process one)
  *
  * Client and broker share one process and event loop, so the figures are conservative; the
  * first scenario also pays for JIT warm-up (use 20 000+ messages).
@@ -40,8 +42,15 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '256,4096' },
     dir: { type: 'string' },
     'non-persistent': { type: 'boolean', default: false },
+    target: { type: 'string' },
+    login: { type: 'string' },
+    passcode: { type: 'string' },
   },
 });
+const LOGIN: Record<string, string> = {
+  ...(values.login !== undefined ? { login: values.login } : {}),
+  ...(values.passcode !== undefined ? { passcode: values.passcode } : {}),
+};
 const PERSISTENT = values['non-persistent'] ? 'false' : 'true';
 const KIND = values['non-persistent'] ? 'non-persistent' : 'persistent';
 const N = Number(values.messages);
@@ -74,15 +83,15 @@ class Client {
     socket.on('data', (c: Buffer) => this.parser.push(c));
   }
 
-  static async open(port: number): Promise<Client> {
+  static async open(target: Target): Promise<Client> {
     const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect({ port, host: '127.0.0.1' }, () => resolve(s));
+      const s = net.connect({ port: target.port, host: target.host }, () => resolve(s));
       s.once('error', reject);
     });
     const c = new Client(socket);
     await new Promise<void>((resolve) => {
       c.connected = resolve;
-      c.frame('CONNECT', { 'accept-version': '1.2', host: '/' });
+      c.frame('CONNECT', { 'accept-version': '1.2', host: '/', ...LOGIN });
     });
     return c;
   }
@@ -115,6 +124,11 @@ class Client {
   }
 }
 
+interface Target {
+  host: string;
+  port: number;
+}
+
 interface Row {
   scenario: string;
   size: number;
@@ -123,7 +137,7 @@ interface Row {
   latencyMs: number[];
 }
 
-async function sendPipelined(port: number, queue: string, count: number, producers: number, window: number, body: Buffer, latency: number[]): Promise<number> {
+async function sendPipelined(port: Target, queue: string, count: number, producers: number, window: number, body: Buffer, latency: number[]): Promise<number> {
   const clients = await Promise.all(Array.from({ length: producers }, () => Client.open(port)));
   let next = 0;
   const t0 = performance.now();
@@ -143,7 +157,8 @@ async function sendPipelined(port: number, queue: string, count: number, produce
   return seconds;
 }
 
-async function consume(port: number, server: BrokerServer, queue: string, count: number, latency: number[], onStart?: () => void): Promise<number> {
+/** Ends when the RECEIPT of the last ACK arrived: every ACK before it was processed (for Interchange: the deletes committed). */
+async function consume(port: Target, queue: string, count: number, latency: number[], onStart?: () => void): Promise<number> {
   const c = await Client.open(port);
   let received = 0;
   let done!: () => void;
@@ -151,17 +166,14 @@ async function consume(port: number, server: BrokerServer, queue: string, count:
   c.onMessage = (f) => {
     const sent = Number(header(f, 'sent'));
     if (Number.isFinite(sent)) latency.push(performance.now() - sent);
-    c.frame('ACK', { id: header(f, 'ack')! });
     received += 1;
-    if (received === count) done();
+    if (received < count) c.frame('ACK', { id: header(f, 'ack')! });
+    else void c.request('ACK', { id: header(f, 'ack')! }, 'last-ack').then(done);
   };
   const t0 = performance.now();
-  c.frame('SUBSCRIBE', { id: 'bench', destination: `/queue/${queue}`, ack: 'client-individual', 'activemq.prefetchSize': '1000' });
+  c.frame('SUBSCRIBE', { id: 'bench', destination: `/queue/${queue}`, ack: 'client-individual', 'activemq.prefetchSize': '1000', 'prefetch-count': '1000' });
   onStart?.();
   await finished;
-  const q = server.broker.requireQueue(queue);
-  while (q.stats().inFlight > 0 || q.stats().visible > 0) await new Promise((r) => setTimeout(r, 1));
-  await server.store.flush();
   const seconds = (performance.now() - t0) / 1000;
   await c.close();
   return seconds;
@@ -183,7 +195,51 @@ function print(rows: Row[]): void {
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(values.dir ?? tmpdir(), 'interchange-stomp-bench-'));
+  let server: BrokerServer | undefined;
+  let dir: string | undefined;
+  let port: Target;
+  if (values.target !== undefined) {
+    const [host, p] = values.target.split(':');
+    port = { host: host || '127.0.0.1', port: Number(p) };
+  } else {
+    dir = mkdtempSync(join(values.dir ?? tmpdir(), 'interchange-stomp-bench-'));
+    server = await startServer(dir);
+    port = { host: '127.0.0.1', port: server.ports.stomp! };
+  }
+  const rows: Row[] = [];
+  try {
+    for (const size of SIZES) {
+      const body = Buffer.alloc(size, 0x61);
+      const q = `bench.${size}.${Date.now().toString(36)}`;
+      let lat: number[] = [];
+      let secs = await sendPipelined(port, q, N, P, W, body, lat);
+      rows.push({ scenario: `send ${KIND}, ${P}×${W} in flight, receipts`, size, messages: N, seconds: secs, latencyMs: lat });
+      lat = [];
+      secs = await consume(port, q, N, lat);
+      rows.push({ scenario: 'consume client-individual, prefetch 1000', size, messages: N, seconds: secs, latencyMs: [] });
+      lat = [];
+      secs = await sendPipelined(port, `${q}.sync`, SYNC_N, 1, 1, body, lat);
+      rows.push({ scenario: `send ${KIND}, 1 in flight (sync)`, size, messages: SYNC_N, seconds: secs, latencyMs: lat });
+      await consume(port, `${q}.sync`, SYNC_N, []);
+      lat = [];
+      const e2eQueue = `${q}.e2e`;
+      let producing: Promise<number> | undefined;
+      const consumed = consume(port, e2eQueue, N, lat, () => {
+        producing = sendPipelined(port, e2eQueue, N, 1, W, body, []);
+      });
+      secs = await consumed;
+      await producing;
+      rows.push({ scenario: `end-to-end send→MESSAGE, 1×${W} in flight`, size, messages: N, seconds: secs, latencyMs: lat });
+    }
+  } finally {
+    await server?.stop();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`STOMP bench against ${values.target ?? 'in-process Interchange (SQLite store)'}: ${N} messages per scenario (sync: ${SYNC_N}), node ${process.version}\n`);
+  print(rows);
+}
+
+async function startServer(dir: string): Promise<BrokerServer> {
   const config = loadConfig({
     env: {},
     overrides: {
@@ -192,39 +248,7 @@ async function main(): Promise<void> {
       listeners: { host: '127.0.0.1', mqtt: { port: null, tlsPort: null }, amqp: { port: null, tlsPort: null }, stomp: { port: 0, tlsPort: null }, ws: { port: null, tlsPort: null }, admin: { port: null, host: '127.0.0.1' } },
     },
   });
-  const server = await BrokerServer.start(config, { logger: silentLogger, protocols: [createStompProtocol()] });
-  const port = server.ports.stomp!;
-  const rows: Row[] = [];
-  try {
-    for (const size of SIZES) {
-      const body = Buffer.alloc(size, 0x61);
-      const q = `bench.${size}`;
-      let lat: number[] = [];
-      let secs = await sendPipelined(port, q, N, P, W, body, lat);
-      rows.push({ scenario: `send ${KIND}, ${P}×${W} in flight, receipts`, size, messages: N, seconds: secs, latencyMs: lat });
-      lat = [];
-      secs = await consume(port, server, q, N, lat);
-      rows.push({ scenario: 'consume client-individual, prefetch 1000', size, messages: N, seconds: secs, latencyMs: [] });
-      lat = [];
-      secs = await sendPipelined(port, `${q}.sync`, SYNC_N, 1, 1, body, lat);
-      rows.push({ scenario: `send ${KIND}, 1 in flight (sync)`, size, messages: SYNC_N, seconds: secs, latencyMs: lat });
-      await consume(port, server, `${q}.sync`, SYNC_N, []);
-      lat = [];
-      const e2eQueue = `${q}.e2e`;
-      let producing: Promise<number> | undefined;
-      const consumed = consume(port, server, e2eQueue, N, lat, () => {
-        producing = sendPipelined(port, e2eQueue, N, 1, W, body, []);
-      });
-      secs = await consumed;
-      await producing;
-      rows.push({ scenario: `end-to-end send→MESSAGE, 1×${W} in flight`, size, messages: N, seconds: secs, latencyMs: lat });
-    }
-  } finally {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-  console.log(`STOMP bench: ${N} messages per scenario (sync: ${SYNC_N}), SQLite store, node ${process.version}\n`);
-  print(rows);
+  return BrokerServer.start(config, { logger: silentLogger, protocols: [createStompProtocol()] });
 }
 
 await main();
