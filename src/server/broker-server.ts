@@ -4,16 +4,13 @@
  * graceful shutdown (stop accepting, let modules close their clients, flush the store).
  */
 import { readFileSync } from 'node:fs';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type tls from 'node:tls';
 import { Broker } from '../core/broker.js';
 import { BrokerError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
 import { SecurityManager } from '../security/security-manager.js';
-import { MemoryStore } from '../store/memory-store.js';
-import { SqliteStore } from '../store/sqlite-store.js';
-import type { Store, StoreObserver } from '../store/store.js';
+import { createStore } from '../store/create-store.js';
+import type { Store } from '../store/store.js';
 import { AdminServer, type Role } from '../admin/admin-server.js';
 import { Histogram } from '../admin/histogram.js';
 import { renderMetrics } from '../admin/metrics.js';
@@ -32,20 +29,6 @@ export interface BrokerServerOptions {
   logger: Logger;
   /** Protocol front-ends to serve; defaults to every built-in one. */
   protocols?: ProtocolFactory[];
-}
-
-export function createStore(config: Config, logger: Logger, observer: StoreObserver): Store {
-  const store = config.store;
-  switch (store.type) {
-    case 'memory':
-      logger.warn('store type "memory": nothing survives a restart');
-      return new MemoryStore();
-    case 'sqlite':
-      mkdirSync(dirname(store.path), { recursive: true });
-      return new SqliteStore({ path: store.path, logger, observer, maxBatch: store.maxBatch, maxDelayMs: store.maxDelayMs });
-    case 'postgres':
-      throw new BrokerError('CONFIG_INVALID', 'store.type "postgres" is not available in this version; use "sqlite" or "memory"');
-  }
 }
 
 export function loadTlsOptions(config: Config): tls.SecureContextOptions | undefined {

@@ -1,0 +1,23 @@
+/** Build the Store the configuration asks for. */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { BrokerError } from '../core/errors.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { MemoryStore } from './memory-store.js';
+import { SqliteStore } from './sqlite-store.js';
+import type { Store, StoreObserver } from './store.js';
+
+export function createStore(config: Config, logger: Logger, observer: StoreObserver): Store {
+  const store = config.store;
+  switch (store.type) {
+    case 'memory':
+      logger.warn('store type "memory": nothing survives a restart');
+      return new MemoryStore();
+    case 'sqlite':
+      mkdirSync(dirname(store.path), { recursive: true });
+      return new SqliteStore({ path: store.path, logger, observer, maxBatch: store.maxBatch, maxDelayMs: store.maxDelayMs });
+    case 'postgres':
+      throw new BrokerError('CONFIG_INVALID', 'store.type "postgres" is not available in this version; use "sqlite" or "memory"');
+  }
+}
