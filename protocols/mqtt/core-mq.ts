@@ -270,6 +270,32 @@ export class CoreMq {
     });
   }
 
+  /** Wait for shared-group queue changes still under way (shutdown). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.groups.values()].map((g) => g.chain));
+  }
+
+  /**
+   * After a crash, shared-group queues whose members were all clean sessions are left without
+   * members: delete those no persistent session lists (called once at start).
+   */
+  async removeOrphanGroups(): Promise<void> {
+    const listed = new Set<string>();
+    for (const [, topic] of this.persistence.sessionFilters()) listed.add(topic);
+    const orphans = new Set<string>();
+    for (const sub of this.broker.listSubscriptions()) {
+      if ('live' in sub) continue;
+      const a = sub.attributes;
+      if (a.createdBy !== 'mqtt' || typeof a.share !== 'string' || typeof a.filter !== 'string') continue;
+      if (!listed.has(`$share/${a.share}/${a.filter}`)) orphans.add(sub.queue);
+    }
+    for (const queue of orphans) {
+      if (this.groups.has(queue)) continue;
+      await this.broker.deleteQueue(queue);
+      this.logger.info({ queue }, 'removed an MQTT shared subscription queue left without members');
+    }
+  }
+
   close(cb?: () => void): void {
     this.closed = true;
     for (const client of [...this.states.keys()]) this.clientGone(client);

@@ -117,6 +117,7 @@ export class MqttFrontEnd implements ProtocolModule {
     fe.aedes = aedes;
     fe.mq.attach(aedes);
     fe.wireEvents();
+    await fe.mq.removeOrphanGroups();
     fe.logger.info({ maxPacketBytes: fe.maxPacketBytes, aedes: aedes.id }, 'MQTT front-end ready');
     return fe;
   }
@@ -396,6 +397,7 @@ export class MqttFrontEnd implements ProtocolModule {
     this.persistence.keepWills = true;
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
     await Promise.allSettled([...this.qos2InFlight.values()]);
+    await this.mq.settled();
     this.logger.info('MQTT front-end closed');
   }
 }

@@ -116,3 +116,24 @@ it('outbound QoS 2: a PUBREL owed before a restart is sent again on reconnect', 
   expect(raw2.packets.filter((p) => p.cmd === 'publish')).toHaveLength(1);
   raw2.destroy();
 });
+
+it('shared groups: kept across a restart for a persistent member (queued meanwhile), removed when only clean members had them', async () => {
+  server = await startMqttServer();
+  const durableMember = await connect(server, 'tcp', { clientId: 'durable-member', clean: false });
+  await durableMember.subscribeAsync('$share/keep/jobs', { qos: 1 });
+  const cleanMember = await connect(server, 'tcp');
+  await cleanMember.subscribeAsync('$share/drop/jobs', { qos: 1 });
+  await durableMember.endAsync();
+  const pub = await connect(server, 'tcp');
+  await pub.publishAsync('jobs', 'while away', { qos: 1 });
+
+  server = await restart(server);
+  const queues = ((await admin(server, 'GET', '/api/queues')).json.queues as Array<{ name: string }>).map((q) => q.name);
+  expect(queues).toContain('mqtt.shared.keep.jobs');
+  expect(queues).not.toContain('mqtt.shared.drop.jobs');
+
+  const back = await connect(server, 'tcp', { clientId: 'durable-member', clean: false });
+  const got = collect(back);
+  await waitFor(() => got.length === 1, 'the job queued for the group');
+  expect(got[0]).toMatchObject({ topic: 'jobs', payload: 'while away' });
+});
