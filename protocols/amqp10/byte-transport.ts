@@ -29,10 +29,22 @@ export function socketTransport(socket: Socket): ByteTransport {
     closed = true;
     closeCb?.(lastError);
   });
+  // rhea writes every frame separately: cork for the rest of the tick so they leave in one writev.
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    socket.uncork();
+  };
   return {
     id: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`,
     write: (data) => {
-      if (!socket.destroyed && socket.writable) socket.write(data);
+      if (socket.destroyed || !socket.writable) return;
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        process.nextTick(uncork);
+      }
+      socket.write(data);
     },
     end: () => {
       if (!socket.destroyed) socket.end();
@@ -63,12 +75,22 @@ export function webSocketTransport(ws: WebSocket, remote: string): ByteTransport
     closed = true;
     closeCb?.(lastError);
   });
+  // rhea writes every frame separately: gather a tick's frames into one WebSocket message.
+  let pending: Buffer[] = [];
+  const flush = (): void => {
+    const out = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+    pending = [];
+    if (ws.readyState === ws.OPEN) ws.send(out, { binary: true });
+  };
   return {
     id: remote,
     write: (data) => {
-      if (ws.readyState === ws.OPEN) ws.send(data, { binary: true });
+      if (ws.readyState !== ws.OPEN) return;
+      if (pending.length === 0) process.nextTick(flush);
+      pending.push(data);
     },
     end: () => {
+      if (pending.length > 0) flush();
       if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000);
     },
     destroy: () => ws.terminate(),

@@ -71,6 +71,7 @@ export class AmqpConnection {
 
   private async begin(): Promise<void> {
     this.anonymous = await anonymousAllowed(this.server.security, this.info.remoteAddress, this.logger);
+    if (this.gone) return; // the client left before we got going
     const container = rhea.create_container({ id: this.settings.containerId });
     container.sasl_server_mechanisms = serverMechanisms({
       security: this.server.security,

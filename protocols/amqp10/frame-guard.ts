@@ -246,7 +246,7 @@ export class FrameGuard {
       this.phase = 'amqp';
     }
     this.expectHeader = null;
-    this.forward.push(header);
+    this.pushForward(header);
     return true;
   }
 
@@ -266,7 +266,18 @@ export class FrameGuard {
       const head = frameHead(frame);
       if (head.performative === Descriptor.transfer) this.captureTransfer(frame, head);
     }
-    this.forward.push(frame);
+    this.pushForward(frame);
+  }
+
+  /** Queue bytes for rhea, extending the previous slice when they are adjacent in memory (one call per chunk). */
+  private pushForward(b: Buffer): void {
+    const n = this.forward.length;
+    const last = n > 0 && this.barrier !== n ? this.forward[n - 1]! : undefined;
+    if (last && last.buffer === b.buffer && last.byteOffset + last.length === b.byteOffset) {
+      this.forward[n - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + b.length);
+    } else {
+      this.forward.push(b);
+    }
   }
 
   private captureTransfer(frame: Buffer, head: ReturnType<typeof frameHead>): void {
