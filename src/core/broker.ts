@@ -11,7 +11,7 @@ import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { newMessageId, type Message } from './message.js';
 import { validateName, validatePattern, type Address, type DestinationKind } from './names.js';
 import { Queue } from './queue/queue.js';
-import { parseQueueAttributes, type QueueAttributes } from './queue/queue-attributes.js';
+import { DEFAULT_QUEUE_ATTRIBUTES, parseQueueAttributes, type QueueAttributes } from './queue/queue-attributes.js';
 import { TopicRouter, type LiveSink, type LiveSubscription, type PublishResult, type TopicMessage } from './topic/topic-router.js';
 import { parseTopicAttributes, type TopicAttributes } from './topic/topic-attributes.js';
 import type { FilterPolicy } from './topic/filter-policy.js';
@@ -148,8 +148,13 @@ export class Broker {
     validateName(name, 'queue name');
     if (this.streams.has(name)) throw new BrokerError('KIND_MISMATCH', `"${name}" is a stream`);
     const existing = this.queues.get(name);
-    const parsed = parseQueueAttributes(name, { ...this.queueDefaults, ...attributes, ...(opts.durable === false ? { durable: false } : {}) });
-    if (parsed.maxMessageBytes > this.maxMessageBytes && attributes.maxMessageBytes === undefined) parsed.maxMessageBytes = this.maxMessageBytes;
+    // The broker-wide limit is both the default and the ceiling of a queue's maxMessageBytes.
+    const parsed = parseQueueAttributes(
+      name,
+      { ...this.queueDefaults, ...attributes, ...(opts.durable === false ? { durable: false } : {}) },
+      { ...DEFAULT_QUEUE_ATTRIBUTES, maxMessageBytes: this.maxMessageBytes },
+      { maxMessageBytes: this.maxMessageBytes },
+    );
     if (existing) {
       if (Object.keys(attributes).length > 0 && !sameAttributes(existing.attributes, parsed)) {
         throw new BrokerError('ALREADY_EXISTS', `queue "${name}" exists with different attributes`);
@@ -159,7 +164,7 @@ export class Broker {
     const pending = this.opening.get(name);
     if (pending) return pending as Promise<Queue>;
     const promise = (async () => {
-      if (parsed.deadLetterQueue) await this.ensureDeadLetterQueue(name, parsed);
+      await this.ensureDeadLetterQueue(parsed);
       const queue = await this.openQueue(name, parsed);
       if (parsed.durable) await this.store.putDestination({ kind: 'queue', name, attributes: { ...parsed }, createdAt: this.clock.now() });
       this.queues.set(name, queue);
@@ -174,21 +179,17 @@ export class Broker {
     }
   }
 
-  private async ensureDeadLetterQueue(name: string, attrs: QueueAttributes): Promise<void> {
+  /** Create the redrive target if it does not exist yet (parseQueueAttributes already checked its name). */
+  private async ensureDeadLetterQueue(attrs: QueueAttributes): Promise<void> {
     const dlq = attrs.deadLetterQueue;
-    if (!dlq) return;
-    if (dlq === name) throw new BrokerError('INVALID_ATTRIBUTE', `deadLetterQueue of "${name}" cannot be the queue itself`);
-    if (attrs.fifo !== dlq.endsWith('.fifo')) {
-      throw new BrokerError('INVALID_ATTRIBUTE', `deadLetterQueue "${dlq}" must be ${attrs.fifo ? 'a FIFO' : 'a standard'} queue like "${name}"`);
-    }
-    if (!this.queues.has(dlq)) await this.createQueue(dlq, { durable: attrs.durable });
+    if (dlq && !this.queues.has(dlq)) await this.createQueue(dlq, { durable: attrs.durable });
   }
 
   /** Change attributes of an existing queue (partial input merged over current values). */
   async setQueueAttributes(name: string, attributes: Record<string, unknown>): Promise<Queue> {
     const queue = this.requireQueue(name);
-    const parsed = parseQueueAttributes(name, attributes, queue.attributes);
-    if (parsed.deadLetterQueue) await this.ensureDeadLetterQueue(name, parsed);
+    const parsed = parseQueueAttributes(name, attributes, queue.attributes, { maxMessageBytes: this.maxMessageBytes });
+    await this.ensureDeadLetterQueue(parsed);
     queue.setAttributes(parsed);
     if (parsed.durable) await this.store.putDestination({ kind: 'queue', name, attributes: { ...parsed }, createdAt: this.clock.now() });
     return queue;
@@ -223,9 +224,7 @@ export class Broker {
     if (!queue) return false;
     queue.close();
     this.queues.delete(name);
-    for (const sub of this.router.listSubscriptions({ queue: name })) {
-      if (!('live' in sub)) await this.router.removeSubscription(sub.id);
-    }
+    await this.router.removeQueueSubscriptions(name);
     await this.store.deleteDestination('queue', name);
     this.logger.info({ queue: name }, 'queue deleted');
     return true;
