@@ -22,6 +22,7 @@ import { connectedFrame, readConnect } from './connect.js';
 import { DurableRegistry, durableQueueName, removeDurableSubscription } from './durable.js';
 import { header, type StompFrame, type StompVersion } from './frame.js';
 import { StompParser } from './frame-parser.js';
+import { FramePipeline, type PipelineHost } from './frame-pipeline.js';
 import { encodeFrame, HEARTBEAT } from './frame-writer.js';
 import { HeartbeatMonitor } from './heartbeat-monitor.js';
 import type { StompOptions } from './options.js';
@@ -46,9 +47,7 @@ export interface ConnectionDeps {
   logger: Logger;
 }
 
-const DONE: Promise<boolean> = Promise.resolve(true);
-
-export class StompConnection implements SubscriptionHost {
+export class StompConnection implements SubscriptionHost, PipelineHost {
   readonly id: string;
   readonly options: StompOptions;
   readonly logger: Logger;
@@ -60,8 +59,6 @@ export class StompConnection implements SubscriptionHost {
   private readonly ctx: ServerContext;
   private readonly transport: StompTransport;
   private readonly parser: StompParser;
-  private readonly durables: DurableRegistry;
-  private readonly info: ConnectionInfo;
   private principal: Principal | undefined;
   private clientId: string | undefined;
   private heartbeat: HeartbeatMonitor | undefined;
@@ -70,32 +67,24 @@ export class StompConnection implements SubscriptionHost {
   private readonly durableOf = new Map<string, string>();
   private readonly tx: Transactions;
   private readonly temp: TempQueues;
-  private readonly inbox: StompFrame[] = [];
-  private blocked = false;
+  private readonly pipeline: FramePipeline;
   private ackCounter = 0;
   private pendingSends = 0;
   private sendCapacity: (() => void) | undefined;
-  /** Settles when every frame so far completed; false once one failed. */
-  private opsTail: Promise<boolean> = DONE;
   private failed = false;
 
   constructor(private readonly deps: ConnectionDeps) {
-    this.id = deps.id;
-    this.ctx = deps.ctx;
-    this.options = deps.options;
-    this.logger = deps.logger;
-    this.transport = deps.transport;
-    this.durables = deps.durables;
-    this.info = deps.info;
+    ({ id: this.id, ctx: this.ctx, options: this.options, logger: this.logger, transport: this.transport } = deps);
     this.tx = new Transactions(deps.options);
     this.temp = new TempQueues(deps.ctx.broker, deps.logger);
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.pipeline = new FramePipeline(this);
     const limits = deps.ctx.config.limits;
     this.parser = new StompParser({
       maxFrameBytes: limits.maxFrameBytes,
       maxHeaders: limits.maxHeaders,
       maxHeaderLineBytes: limits.maxHeaderBytes,
-      onFrame: (frame) => this.onFrame(frame),
+      onFrame: (frame) => this.pipeline.push(frame),
       onError: (err) => this.fail(err),
     });
     this.transport.onData = (chunk) => {
@@ -103,7 +92,10 @@ export class StompConnection implements SubscriptionHost {
       this.parser.push(chunk);
     };
     this.transport.onClose = () => this.cleanup('peer closed the connection');
-    this.transport.onDrain = () => this.pumpAll();
+    this.transport.onDrain = () => {
+      this.updateReading();
+      this.pumpAll();
+    };
     this.connectTimer = setTimeout(() => this.fail(new BrokerError('INVALID_ARGUMENT', `no CONNECT frame within ${this.options.connectTimeoutMs} ms`)), this.options.connectTimeoutMs);
     this.connectTimer.unref();
   }
@@ -126,6 +118,31 @@ export class StompConnection implements SubscriptionHost {
     }
     this.transport.write(encodeFrame(frame, this.version), flushed);
     this.heartbeat?.sent();
+    if (this.transport.backedUp) this.transport.pause(); // resumed on drain (updateReading)
+  }
+
+  // ------------------------------------------------------------------ PipelineHost
+
+  accepting(): boolean {
+    return this.state === 'connecting' || this.state === 'connected';
+  }
+
+  blockedChanged(): void {
+    this.updateReading();
+  }
+
+  writeReceipt(receiptId: string): void {
+    if (this.state !== 'closed') this.writeFrame({ command: 'RECEIPT', headers: [['receipt-id', receiptId]], body: Buffer.alloc(0) });
+  }
+
+  /**
+   * Read only while no frame is being waited for and the client reads what we write: a client
+   * that floods SENDs with receipts but never reads cannot make the broker buffer without bound.
+   */
+  private updateReading(): void {
+    if (this.state === 'closed') return;
+    if (this.pipeline.blocked || this.transport.backedUp) this.transport.pause();
+    else this.transport.resume();
   }
 
   subscriptionEnded(sub: StompSubscription, reason: string): void {
@@ -133,58 +150,10 @@ export class StompConnection implements SubscriptionHost {
     this.fail(new BrokerError('NOT_FOUND', `subscription ${sub.id} ended by the broker: ${reason}`));
   }
 
-  // ------------------------------------------------------------------ frame pipeline
+  // ------------------------------------------------------------------ commands
 
-  private onFrame(frame: StompFrame): void {
-    if (this.state === 'closed' || this.state === 'disconnecting') return;
-    this.inbox.push(frame);
-    if (!this.blocked) this.process();
-  }
-
-  private process(): void {
-    while (!this.blocked && this.inbox.length > 0 && this.state !== 'closed' && this.state !== 'disconnecting') {
-      const frame = this.inbox.shift()!;
-      let done: Promise<void> | void;
-      try {
-        done = this.handle(frame);
-      } catch (err) {
-        this.fail(err, frame);
-        return;
-      }
-      this.complete(frame, done);
-    }
-  }
-
-  /** Stop taking frames until `until` settles (it is also the frame's completion). */
-  private block(until: Promise<unknown>): void {
-    this.blocked = true;
-    this.transport.pause();
-    const resume = (): void => {
-      this.blocked = false;
-      if (this.state === 'closed') return;
-      this.transport.resume();
-      this.process();
-    };
-    until.then(resume, resume);
-  }
-
-  private complete(frame: StompFrame, done: Promise<void> | void): void {
-    const receipt = frame.command === 'CONNECT' || frame.command === 'STOMP' ? undefined : header(frame, 'receipt');
-    if (done === undefined && receipt === undefined) return;
-    const ok = done === undefined ? DONE : done.then(() => true, (err: unknown) => {
-      this.fail(err, frame);
-      return false;
-    });
-    const prev = this.opsTail;
-    this.opsTail = prev.then((a) => ok.then((b) => a && b));
-    if (receipt !== undefined) {
-      void this.opsTail.then((allOk) => {
-        if (allOk && this.state !== 'closed') this.writeFrame({ command: 'RECEIPT', headers: [['receipt-id', receipt]], body: Buffer.alloc(0) });
-      });
-    }
-  }
-
-  private handle(frame: StompFrame): Promise<void> | void {
+  /** PipelineHost: one frame, in order. */
+  handle(frame: StompFrame): Promise<void> | void {
     const cmd = frame.command;
     if (this.state === 'connecting') {
       if (cmd !== 'CONNECT' && cmd !== 'STOMP') throw new BrokerError('INVALID_ARGUMENT', `expected CONNECT or STOMP as the first frame, got ${cmd}`);
@@ -208,13 +177,11 @@ export class StompConnection implements SubscriptionHost {
     }
   }
 
-  // ------------------------------------------------------------------ commands
-
   private onConnect(frame: StompFrame): Promise<void> {
     const req = readConnect(frame, this.options);
     this.version = req.version;
     this.parser.setVersion(req.version);
-    const done = this.ctx.security.authenticate({ username: req.login, password: req.passcode, remoteAddress: this.info.remoteAddress }).then((principal) => {
+    const done = this.ctx.security.authenticate({ username: req.login, password: req.passcode, remoteAddress: this.deps.info.remoteAddress }).then((principal) => {
       if (this.state !== 'connecting') return;
       clearTimeout(this.connectTimer);
       this.principal = principal;
@@ -223,19 +190,25 @@ export class StompConnection implements SubscriptionHost {
       this.writeFrame(connectedFrame(req, this.id));
       const hb = req.heartbeat;
       this.logger.info({ version: req.version, user: principal.name, clientId: req.clientId, host: req.host, heartbeat: hb.connectedHeader }, 'STOMP client connected');
-      if (hb.sendEveryMs > 0 || hb.expectEveryMs > 0) {
-        this.heartbeat = new HeartbeatMonitor({
-          sendEveryMs: hb.sendEveryMs,
-          expectEveryMs: hb.expectEveryMs,
-          toleranceFactor: this.options.heartbeatTolerance,
-          onSend: () => this.transport.write(HEARTBEAT),
-          onTimeout: () => this.fail(new BrokerError('INVALID_ARGUMENT', `no data or heart-beat received for ${hb.expectEveryMs * this.options.heartbeatTolerance} ms`)),
-        });
-        this.heartbeat.start();
-      }
+      if (hb.sendEveryMs > 0 || hb.expectEveryMs > 0) this.startHeartbeat(hb.sendEveryMs, hb.expectEveryMs);
     });
-    this.block(done);
+    this.pipeline.block(done);
     return done;
+  }
+
+  private startHeartbeat(sendEveryMs: number, expectEveryMs: number): void {
+    this.heartbeat = new HeartbeatMonitor({
+      sendEveryMs,
+      expectEveryMs,
+      toleranceFactor: this.options.heartbeatTolerance,
+      onSend: () => this.transport.write(HEARTBEAT),
+      onTimeout: () => {
+        // Silence while we are not reading (waiting for a frame, or for the client to read) is ours.
+        if (this.pipeline.blocked || this.transport.backedUp) this.startHeartbeat(sendEveryMs, expectEveryMs);
+        else this.fail(new BrokerError('INVALID_ARGUMENT', `no data or heart-beat received for ${expectEveryMs * this.options.heartbeatTolerance} ms`));
+      },
+    });
+    this.heartbeat.start();
   }
 
   private sendEnv(): SendEnv {
@@ -251,7 +224,7 @@ export class StompConnection implements SubscriptionHost {
     const prepared = prepareSend(frame, this.sendEnv());
     if (!(prepared instanceof Promise)) return this.startSend(prepared);
     const done = prepared.then((p) => this.startSend(p));
-    this.block(done);
+    this.pipeline.block(done);
     return done;
   }
 
@@ -269,7 +242,7 @@ export class StompConnection implements SubscriptionHost {
     };
     done.then(release, release);
     if (this.pendingSends >= this.options.maxPendingSends && !this.sendCapacity) {
-      this.block(new Promise<void>((resolve) => (this.sendCapacity = resolve)));
+      this.pipeline.block(new Promise<void>((resolve) => (this.sendCapacity = resolve)));
     }
     return done;
   }
@@ -283,7 +256,7 @@ export class StompConnection implements SubscriptionHost {
       broker: this.ctx.broker, security: this.ctx.security, principal: this.principal!, clientId: this.clientId, temp: this.temp, options: this.options, host: this,
     });
     if (durableQueue !== undefined) {
-      if (!this.durables.claim(durableQueue, this.id)) {
+      if (!this.deps.durables.claim(durableQueue, this.id)) {
         throw new BrokerError('ALREADY_EXISTS', `durable subscription ${JSON.stringify(durableNameOf(frame))} of client-id ${JSON.stringify(this.clientId)} is active on another connection`);
       }
       this.durableOf.set(id, durableQueue);
@@ -296,7 +269,7 @@ export class StompConnection implements SubscriptionHost {
         throw err;
       },
     );
-    this.block(done);
+    this.pipeline.block(done);
     return done;
   }
 
@@ -308,7 +281,7 @@ export class StompConnection implements SubscriptionHost {
     const durable = this.durableOf.get(id);
     if (durable !== undefined) {
       this.durableOf.delete(id);
-      this.durables.release(durable, this.id);
+      this.deps.durables.release(durable, this.id);
     }
   }
 
@@ -321,12 +294,12 @@ export class StompConnection implements SubscriptionHost {
     if (id !== undefined) this.dropSubscription(id);
     if (durableName === undefined) return;
     const queue = durableQueueName(requireClientId(this.clientId), durableName);
-    if (!this.durables.claim(queue, this.id)) throw new BrokerError('ALREADY_EXISTS', `durable subscription ${JSON.stringify(durableName)} is active on another connection`);
+    if (!this.deps.durables.claim(queue, this.id)) throw new BrokerError('ALREADY_EXISTS', `durable subscription ${JSON.stringify(durableName)} is active on another connection`);
     const done = removeDurableSubscription(this.ctx.broker, queue).then((existed) => {
-      this.durables.release(queue, this.id);
+      this.deps.durables.release(queue, this.id);
       this.logger.info({ queue, existed }, 'durable subscription removed');
     });
-    this.block(done);
+    this.pipeline.block(done);
     return done;
   }
 
@@ -363,21 +336,20 @@ export class StompConnection implements SubscriptionHost {
       }
       await Promise.all(work);
     })();
-    this.block(done);
+    this.pipeline.block(done);
     return done;
   }
 
   private onDisconnect(frame: StompFrame): Promise<void> {
     const receipt = header(frame, 'receipt');
     this.state = 'disconnecting';
-    const done = this.opsTail.then((ok) => {
+    const done = this.pipeline.settled().then((ok) => {
       if (ok && receipt !== undefined) this.writeFrame({ command: 'RECEIPT', headers: [['receipt-id', receipt]], body: Buffer.alloc(0) });
       this.logger.debug('client disconnected');
       this.close();
     });
-    this.block(done);
-    // The RECEIPT is written above, after everything before it completed; not by complete().
-    return done.then(() => undefined);
+    this.pipeline.block(done);
+    return done;
   }
 
   // ------------------------------------------------------------------ failure and close
@@ -387,7 +359,7 @@ export class StompConnection implements SubscriptionHost {
     if (this.failed || this.state === 'closed') return;
     this.failed = true;
     const d = describeError(err);
-    const log = { err: d.internal ? err : undefined, code: d.code, command: frame?.command, message: d.message, remote: this.info.remoteAddress };
+    const log = { err: d.internal ? err : undefined, code: d.code, command: frame?.command, message: d.message, remote: this.deps.info.remoteAddress };
     if (d.internal) this.logger.error(log, 'STOMP connection failed');
     else this.logger.warn(log, 'STOMP protocol error; closing the connection');
     this.writeFrame(errorFrameFor(d, frame));
@@ -416,7 +388,7 @@ export class StompConnection implements SubscriptionHost {
     clearTimeout(this.connectTimer);
     this.parser.stop();
     this.heartbeat?.stop();
-    this.inbox.length = 0;
+    this.pipeline.clear();
     for (const id of [...this.subs.keys()]) this.dropSubscription(id);
     this.tx.abortAll();
     this.sendCapacity?.();

@@ -210,8 +210,8 @@ describe('STOMP transactions', () => {
 describe('STOMP slow consumers', () => {
   it('a live subscriber that stops reading costs a bounded buffer: the rest is dropped and counted', async () => {
     const slowServer = await startStompServer({ options: { liveBufferMessages: 10, writeHighWaterBytes: 64 * 1024 } });
+    const c = await RawClient.connect(slowServer.ports.stomp!);
     try {
-      const c = await RawClient.connect(slowServer.ports.stomp!);
       c.frame('SUBSCRIBE', { id: 's', destination: '/topic/slow.t', receipt: 'r' });
       await c.receipt('r');
       c.socket.pause();
@@ -227,9 +227,38 @@ describe('STOMP slow consumers', () => {
       await waitFor(() => messages(c).length === stats.delivered, 'every accepted message', 10_000);
       const seen = messages(c).map((m) => Number(header(m, 'n')));
       expect(seen).toEqual([...seen].sort((a, b) => a - b)); // order kept, gaps where dropped
-      c.close();
     } finally {
+      c.close();
       await slowServer.cleanup();
+    }
+  });
+
+  it('stops reading from a client that sends with receipts but never reads them', async () => {
+    const server = await startStompServer({ options: { writeHighWaterBytes: 64 * 1024 } });
+    const c = await RawClient.connect(server.ports.stomp!);
+    try {
+      c.socket.pause();
+      const total = 20_000;
+      const pad = 'r'.repeat(1000);
+      for (let i = 0; i < total; i++) c.frame('SEND', { destination: '/queue/flood', receipt: `${pad}-${i}` }, 'x');
+      const depth = () => server.server.broker.getQueue('flood')?.stats().visible ?? 0;
+      let last = -1;
+      let stableSince = Date.now();
+      await waitFor(() => {
+        const d = depth();
+        if (d !== last) {
+          last = d;
+          stableSince = Date.now();
+        }
+        return d > 0 && Date.now() - stableSince > 300;
+      }, 'the server to stop reading', 10_000);
+      expect(depth()).toBeLessThan(total);
+      c.socket.resume();
+      await waitFor(() => depth() === total, 'every SEND once the client reads', 20_000);
+      await waitFor(() => c.frames.filter((f) => f.command === 'RECEIPT').length === total, 'every receipt', 20_000);
+    } finally {
+      c.close(); // BrokerServer.stop waits for open connections
+      await server.cleanup();
     }
   });
 });
