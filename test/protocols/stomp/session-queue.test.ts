@@ -221,4 +221,21 @@ describe('STOMP queues', () => {
     expect(m.body.toString()).toBe('ten');
     c.close();
   });
+
+  it('scheduled delay, FIFO group and dedup ids, NACK requeue:false', async () => {
+    const c = await RawClient.connect(port);
+    c.frame('SEND', { destination: '/queue/q.delay', AMQ_SCHEDULED_DELAY: '60000', receipt: 'd' }, 'later');
+    await c.receipt('d');
+    expect(ts.server.broker.getQueue('q.delay')!.stats()).toMatchObject({ delayed: 1, visible: 0 });
+    for (const r of ['f1', 'f2']) c.frame('SEND', { destination: '/queue/q.orders.fifo', JMSXGroupID: 'g1', 'x-deduplication-id': 'same', receipt: r }, 'once');
+    await c.receipt('f2');
+    expect(ts.server.broker.getQueue('q.orders.fifo')!.stats()).toMatchObject({ visible: 1, duplicates: 1 });
+    c.frame('SUBSCRIBE', { id: 'f', destination: '/queue/q.orders.fifo', ack: 'client-individual' });
+    const m = await c.nextCommand('MESSAGE');
+    expect([header(m, 'JMSXGroupID'), header(m, 'x-deduplication-id')]).toEqual(['g1', 'same']);
+    c.frame('NACK', { id: header(m, 'ack')!, requeue: 'false', receipt: 'n' });
+    await c.receipt('n');
+    expect(ts.server.broker.getQueue('q.orders.fifo')!.stats()).toMatchObject({ visible: 0, inFlight: 0, rejected: 1 });
+    c.close();
+  });
 });

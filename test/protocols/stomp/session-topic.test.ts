@@ -43,6 +43,20 @@ describe('STOMP topics', () => {
     for (const c of [exact, star, gt]) c.close();
   });
 
+  it('x-filter-policy filters a topic subscription on message headers (SNS syntax)', async () => {
+    const c = await RawClient.connect(port);
+    c.frame('SUBSCRIBE', { id: 'f', destination: '/topic/trades', 'x-filter-policy': '{"region":["eu"]}', receipt: 'r' });
+    await c.receipt('r');
+    c.frame('SEND', { destination: '/topic/trades', region: 'us' }, 'us-trade');
+    c.frame('SEND', { destination: '/topic/trades', region: 'eu' }, 'eu-trade');
+    const m = await c.nextCommand('MESSAGE');
+    expect(m.body.toString()).toBe('eu-trade');
+    c.frame('SEND', { destination: '/queue/q.sync', receipt: 's' }, 'x');
+    await c.receipt('s');
+    expect(messages(c)).toHaveLength(1);
+    c.close();
+  });
+
   it('a live subscriber with a full prefetch window buffers a bounded number and drops the rest (counted)', async () => {
     const slow = await RawClient.connect(port);
     slow.frame('SUBSCRIBE', { id: 's', destination: '/topic/firehose', ack: 'client-individual', 'prefetch-count': '2', receipt: 'r' });
