@@ -14,7 +14,7 @@ import { FrameGuard } from './frame-guard.js';
 import type { IncomingLink } from './incoming-link.js';
 import type { Amqp10Limits, LinkContext } from './link-context.js';
 import type { Outcome, OutgoingLink } from './outgoing-link.js';
-import { acceptConnection, remoteDetachClosed } from './rhea-internals.js';
+import { acceptConnection, allowSameNameLinks, remoteDetachClosed } from './rhea-internals.js';
 import { anonymousAllowed, serverMechanisms } from './sasl.js';
 
 export interface ConnectionSettings {
@@ -132,7 +132,10 @@ export class AmqpConnection {
     for (const outcome of ['accepted', 'released', 'rejected', 'modified', 'settled'] as const) {
       on(outcome, (ctx) => this.onOutcome(outcome, ctx));
     }
-    for (const ignored of ['receiver_flow', 'receiver_drained', 'session_open']) on(ignored, () => undefined);
+    on('session_open', (ctx) => {
+      if (ctx.session) allowSameNameLinks(ctx.session);
+    });
+    for (const ignored of ['receiver_flow', 'receiver_drained']) on(ignored, () => undefined);
   }
 
   private onRheaError(err: unknown): void {

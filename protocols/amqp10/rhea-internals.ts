@@ -2,7 +2,7 @@
  * Every use of a rhea internal (not in its typings) lives here, each with the reason.
  * Checked against rhea 3.0.x (lib/container.js, connection.js, link.js, message.js).
  */
-import type { Connection, ConnectionOptions, Container, Sender, link as Link } from 'rhea';
+import type { Connection, ConnectionOptions, Container, Sender, Session, link as Link } from 'rhea';
 import type { RheaSocketLike } from './frame-guard.js';
 
 interface ConnectionInternals {
@@ -67,3 +67,54 @@ export function isSection(body: unknown): body is RheaSection {
  * bodies; this one adds none, so the caller can append exact pre-encoded body sections.
  */
 export const NO_BODY = Object.freeze({ collect_sections(): void { /* no sections */ } });
+
+interface AttachFrame {
+  performative: { name: string; role: boolean };
+}
+
+interface SessionInternals {
+  links: Record<string, Link>;
+  local: { handles: Record<number, Link> };
+  on_attach(frame: AttachFrame): void;
+}
+
+/**
+ * AMQP 1.0 link names are unique per direction, so a client may attach a sender and a receiver
+ * with the same name (Qpid Proton names links `<container>-<address>`, so sending to and
+ * receiving from one address on one session does exactly that). rhea keys a session's links by
+ * name only and would treat the second attach as a repeated first one ("Attach already
+ * received"). For this session, a link whose name is held by a link of the other direction is
+ * kept under a second key (rhea iterates `links` to write frames) with its own `remove`.
+ */
+export function allowSameNameLinks(session: Session): void {
+  const s = session as unknown as SessionInternals;
+  const original = s.on_attach;
+  s.on_attach = function (this: SessionInternals, frame: AttachFrame): void {
+    const name = frame.performative.name;
+    const weSend = Boolean(frame.performative.role); // the peer's role is receiver: our link is a sender
+    const holder = this.links[name];
+    if (!holder || holder.is_sender() === weSend) {
+      original.call(this, frame);
+      return;
+    }
+    const alias = `${name}\u0000${weSend ? 'sender' : 'receiver'}`;
+    const previous = this.links[alias];
+    if (previous) this.links[name] = previous;
+    else delete this.links[name];
+    try {
+      original.call(this, frame);
+    } finally {
+      const created = this.links[name];
+      this.links[name] = holder;
+      if (created && created !== holder) {
+        this.links[alias] = created;
+        const self = this;
+        created.remove = function (): void {
+          if (self.links[alias] === created) delete self.links[alias];
+          const handle = (created as unknown as { local: { handle: number } }).local.handle;
+          if (self.local.handles[handle] === created) delete self.local.handles[handle];
+        };
+      }
+    }
+  };
+}
