@@ -14,7 +14,6 @@
  * Capabilities are what ActiveMQ Artemis and Qpid JMS put on terminus `capabilities`.
  */
 import { createHash } from 'node:crypto';
-import { BrokerError } from '../../src/core/errors.js';
 import { MAX_NAME_LENGTH, validateName, validatePattern, type Address, type DestinationKind } from '../../src/core/names.js';
 
 const PREFIXES: Array<[string, DestinationKind]> = [
@@ -80,8 +79,4 @@ export function durableSubscriptionQueue(containerId: string, linkName: string):
   if (name.length <= MAX_NAME_LENGTH) return name;
   const digest = createHash('sha256').update(containerId).update('\0').update(linkName).digest('hex');
   return `amqp.sub.h.${digest}`;
-}
-
-export function isInvalidName(err: unknown): boolean {
-  return err instanceof BrokerError && err.code === 'INVALID_NAME';
 }

@@ -26,7 +26,7 @@ export interface Amqp10Options {
   closeTimeoutMs?: number;
 }
 
-const SHUTDOWN_POLL_MS = 2000;
+const CLOSE_TIMEOUT_MS = 2000;
 
 export function isAmqp10Header(h: Buffer): boolean {
   return h.length >= 8 && h.toString('latin1', 0, 4) === 'AMQP' && (h[4] === 0 || h[4] === 3) && h[5] === 1 && h[6] === 0 && h[7] === 0;
@@ -81,7 +81,7 @@ class Amqp10Module implements ProtocolModule {
     this.closing = true;
     const all = [...this.connections];
     for (const c of all) c.shutdown();
-    const timeout = this.options.closeTimeoutMs ?? SHUTDOWN_POLL_MS;
+    const timeout = this.options.closeTimeoutMs ?? CLOSE_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.all(all.map((c) => c.closed)),
