@@ -46,6 +46,8 @@ interface Result {
   rate: number;
   p50?: number;
   p99?: number;
+  /** CPU seconds the benchmark's own (client) process used. */
+  clientCpu?: number;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -53,8 +55,12 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+let cpuMark = process.cpuUsage();
+
 function summarize(broker: string, scenario: string, size: number, n: number, ms: number, latencies?: number[]): Result {
-  const r: Result = { broker, scenario, size, messages: n, seconds: ms / 1000, rate: Math.round(n / (ms / 1000)) };
+  const cpu = process.cpuUsage(cpuMark);
+  cpuMark = process.cpuUsage();
+  const r: Result = { broker, scenario, size, messages: n, seconds: ms / 1000, rate: Math.round(n / (ms / 1000)), clientCpu: (cpu.user + cpu.system) / 1e6 };
   if (latencies) {
     latencies.sort((a, b) => a - b);
     r.p50 = percentile(latencies, 50);
@@ -149,15 +155,18 @@ async function scenarios(broker: string, port: number, host: string, auth?: { us
     const producer = await connect(port, host, auth);
     const consumer = await connect(port, host, auth);
 
+    cpuMark = process.cpuUsage();
     let t0 = performance.now();
     const sendLat = await produce(producer, queue, size, COUNT, false);
     results.push(summarize(broker, 'send (durable, wait accepted)', size, COUNT, performance.now() - t0, sendLat));
 
+    cpuMark = process.cpuUsage();
     t0 = performance.now();
     const drain = await consume(consumer, queue, COUNT);
     await drain.ready;
     results.push(summarize(broker, 'receive (credit, accept)', size, COUNT, performance.now() - t0));
 
+    cpuMark = process.cpuUsage();
     t0 = performance.now();
     const e2e = await consume(consumer, queue, COUNT);
     await produce(producer, queue, size, COUNT, true);
@@ -231,11 +240,11 @@ async function main(): Promise<void> {
     results.push(...await scenarios('rabbitmq', Number(port ?? 5672), host || '127.0.0.1', { username: 'guest', password: 'guest' }));
   }
   console.log(`AMQP 1.0 benchmark: ${COUNT} messages per scenario, window ${WINDOW}, node ${process.version}, broker ${IN_PROCESS ? 'in process' : 'in its own process'}`);
-  console.log('| broker | scenario | size | msg/s | p50 ms | p99 ms |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('| broker | scenario | size | msg/s | p50 ms | p99 ms | client CPU (s / s elapsed) |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const r of results) {
     const f = (v: number | undefined): string => (v === undefined ? '' : v.toFixed(2));
-    console.log(`| ${r.broker} | ${r.scenario} | ${r.size} B | ${r.rate} | ${f(r.p50)} | ${f(r.p99)} |`);
+    console.log(`| ${r.broker} | ${r.scenario} | ${r.size} B | ${r.rate} | ${f(r.p50)} | ${f(r.p99)} | ${((r.clientCpu ?? 0) / r.seconds).toFixed(2)} |`);
   }
 }
 
