@@ -1,7 +1,21 @@
 /**
- * The composition root of one broker process: store → core → security → protocol modules →
- * listeners → admin. `start` brings everything up and logs the bound ports; `stop` is the
- * graceful shutdown (stop accepting, let modules close their clients, flush the store).
+ * The composition root of one broker process: leadership → admin (standby) → store → core →
+ * protocol modules → listeners → active. `start` brings everything up and logs the bound ports;
+ * `stop` is the graceful shutdown (stop accepting, let modules close their clients, flush the store).
+ *
+ * Active/standby (docs/ha.md): when the store is shared (SQLite file lock, PostgreSQL advisory
+ * lock) the process first takes the store's leadership lock. While another process holds it,
+ * this one is standby: only the admin listener is open (/healthz answers 503 `role: standby`,
+ * /api answers 503 NOT_ACTIVE), client listeners stay closed, the store is not opened, and the
+ * lock is retried every `ha.lockPollMs`. Once the lock is ours the store is opened (recovering
+ * whatever the previous active left: in-flight messages become visible again, redelivered),
+ * then the modules and listeners start and the role turns `active`.
+ *
+ * Losing the lock while active (fencing): the server stops serving at once (client listeners
+ * closed, every client connection destroyed, the admin API answers 503) and then calls
+ * `onLeadershipLost`, by default exiting the process with code 1 so that its supervisor
+ * restarts it, as standby. Exiting at once also drops the group-commit batch still open at
+ * that moment, so no write of this process reaches the store after the loss was noticed.
  */
 import { readFileSync } from 'node:fs';
 import type tls from 'node:tls';
@@ -10,6 +24,8 @@ import { BrokerError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
 import { SecurityManager } from '../security/security-manager.js';
 import { createStore } from '../store/create-store.js';
+import { createLeadership } from '../ha/create-leadership.js';
+import type { Leadership } from '../ha/leadership.js';
 import type { Store } from '../store/store.js';
 import { AdminServer, type Role } from '../admin/admin-server.js';
 import { Histogram } from '../admin/histogram.js';
@@ -29,6 +45,18 @@ export interface BrokerServerOptions {
   logger: Logger;
   /** Protocol front-ends to serve; defaults to every built-in one. */
   protocols?: ProtocolFactory[];
+  /** Who is active; defaults to what the store needs (createLeadership). `null`: always active. */
+  leadership?: Leadership | null;
+  /**
+   * Called once when this process has to wait as standby (another process holds the store's
+   * lock), with the server still starting: `stop()` on it abandons the wait (`start` rejects).
+   */
+  onStandby?: (server: BrokerServer) => void;
+  /**
+   * Called after leadership was lost and the server has stopped serving (fenced). Default: log,
+   * flush the log and exit the process with code 1 (a supervisor restarts it as standby).
+   */
+  onLeadershipLost?: (reason: Error) => void;
 }
 
 export function loadTlsOptions(config: Config): tls.SecureContextOptions | undefined {
@@ -44,58 +72,109 @@ export function loadTlsOptions(config: Config): tls.SecureContextOptions | undef
 
 export class BrokerServer {
   readonly ports: BoundPorts = {};
+  readonly security: SecurityManager;
+  readonly connections = new ConnectionRegistry();
+  /** The store's leadership lock (null for a store nobody shares). */
+  readonly leadership: Leadership | null;
   private readonly tcpListeners: TcpListener[] = [];
   private readonly wsListeners: WebSocketListener[] = [];
   private modules: ProtocolModule[] = [];
   private admin: AdminServer | undefined;
-  private role: Role = 'active';
+  private role: Role = 'standby';
   private stopping: Promise<void> | undefined;
+  private fenced = false;
+  private activeBroker: Broker | undefined;
+  private activeStore: Store | undefined;
+  private readonly storeCommitSeconds = new Histogram();
+  private readonly logger: Logger;
 
   private constructor(
     readonly config: Config,
-    readonly broker: Broker,
-    readonly store: Store,
-    readonly security: SecurityManager,
-    readonly connections: ConnectionRegistry,
-    private readonly storeCommitSeconds: Histogram,
-    private readonly logger: Logger,
-  ) {}
+    private readonly opts: BrokerServerOptions,
+  ) {
+    this.logger = opts.logger;
+    this.security = new SecurityManager(config.security, opts.logger.child({ component: 'security' }));
+    this.leadership = opts.leadership !== undefined ? opts.leadership : createLeadership(config, opts.logger);
+  }
 
+  /**
+   * Start: admin listener as standby, wait for the store's lock, then open the store, the core,
+   * the protocol modules and the client listeners. Resolves once active.
+   */
   static async start(config: Config, opts: BrokerServerOptions): Promise<BrokerServer> {
-    const logger = opts.logger;
-    const storeCommitSeconds = new Histogram();
-    const store = createStore(config, logger, {
-      onCommit: (ms) => storeCommitSeconds.observe(ms / 1000),
-      onError: (err) => logger.error({ err }, 'store write failed'),
-    });
-    await store.open();
-    let broker: Broker;
+    const server = new BrokerServer(config, opts);
     try {
-      broker = await Broker.open({
-        store,
-        logger,
-        autoCreate: config.destinations.autoCreate,
-        queueDefaults: config.destinations.queueDefaults,
-        topicDefaults: config.destinations.topicDefaults,
-        streamDefaults: config.destinations.streamDefaults,
-        maxMessageBytes: config.limits.maxMessageBytes,
-      });
-    } catch (err) {
-      await store.close();
-      throw err;
-    }
-    const security = new SecurityManager(config.security, logger.child({ component: 'security' }));
-    const server = new BrokerServer(config, broker, store, security, new ConnectionRegistry(), storeCommitSeconds, logger);
-    try {
-      await server.startModules(opts.protocols ?? builtInProtocols);
-      await server.startListeners();
       await server.startAdmin();
+      await server.waitForLeadership();
+      await server.activate(opts.protocols ?? builtInProtocols);
     } catch (err) {
       await server.stop();
       throw err;
     }
-    logger.info({ ports: server.ports, version: VERSION, store: config.store.type }, 'interchange broker started');
     return server;
+  }
+
+  /** The core; throws NOT_ACTIVE before the server is active. */
+  get broker(): Broker {
+    if (!this.activeBroker) throw new BrokerError('NOT_ACTIVE', `this broker is ${this.role}`);
+    return this.activeBroker;
+  }
+
+  /** The store; throws NOT_ACTIVE before the server is active. */
+  get store(): Store {
+    if (!this.activeStore) throw new BrokerError('NOT_ACTIVE', `this broker is ${this.role}`);
+    return this.activeStore;
+  }
+
+  get currentRole(): Role {
+    return this.role;
+  }
+
+  private async waitForLeadership(): Promise<void> {
+    const leadership = this.leadership;
+    if (!leadership) return;
+    const acquired = leadership.acquire();
+    // Logged as standby only when the lock is not ours straight away.
+    let timer: NodeJS.Timeout | undefined;
+    const quick = await Promise.race([
+      acquired.then(() => true),
+      new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), 50); }),
+    ]).finally(() => clearTimeout(timer));
+    if (!quick && !this.stopping) {
+      this.logger.info({ ports: { admin: this.ports.admin }, lock: leadership.kind, pollMs: this.config.ha.lockPollMs, version: VERSION }, 'interchange broker standby');
+      this.opts.onStandby?.(this);
+    }
+    const waitStarted = Date.now();
+    await acquired;
+    if (this.stopping) throw new BrokerError('NOT_ACTIVE', 'stopped while standing by');
+    if (!quick) this.logger.info({ waitedMs: Date.now() - waitStarted }, 'store lock acquired: taking over as active');
+    leadership.onLost((reason) => this.fence(reason));
+  }
+
+  private async activate(factories: ProtocolFactory[]): Promise<void> {
+    const { config, logger } = this;
+    const t0 = performance.now();
+    const store = createStore(config, logger, {
+      onCommit: (ms) => this.storeCommitSeconds.observe(ms / 1000),
+      onError: (err) => logger.error({ err }, 'store write failed'),
+    });
+    await store.open();
+    this.activeStore = store;
+    this.activeBroker = await Broker.open({
+      store,
+      logger,
+      autoCreate: config.destinations.autoCreate,
+      queueDefaults: config.destinations.queueDefaults,
+      topicDefaults: config.destinations.topicDefaults,
+      streamDefaults: config.destinations.streamDefaults,
+      maxMessageBytes: config.limits.maxMessageBytes,
+    });
+    const recoveredMs = Math.round(performance.now() - t0);
+    await this.startModules(factories);
+    await this.startListeners();
+    if (this.stopping) throw new BrokerError('NOT_ACTIVE', 'stopped while starting');
+    this.role = 'active';
+    logger.info({ ports: this.ports, version: VERSION, store: config.store.type, ha: this.leadership?.kind ?? 'none', recoveredMs }, 'interchange broker started');
   }
 
   private async startModules(factories: ProtocolFactory[]): Promise<void> {
@@ -164,7 +243,7 @@ export class BrokerServer {
       security: this.security,
       logger: this.logger,
       version: VERSION,
-      broker: () => (this.role === 'active' ? this.broker : undefined),
+      broker: () => (this.role === 'active' ? this.activeBroker : undefined),
       role: () => this.role,
       metrics: () => renderMetrics({
         broker: this.broker,
@@ -177,7 +256,31 @@ export class BrokerServer {
     this.ports.admin = await this.listen(this.admin, 'admin http', admin.port);
   }
 
-  /** Graceful shutdown: stop accepting, close protocol sessions, flush and close the store. */
+  /**
+   * Leadership lost: stop serving now (synchronously: no new connections, every client
+   * connection destroyed, admin API and /healthz report 'stopping'), then hand over to
+   * onLeadershipLost (default: exit 1).
+   */
+  private fence(reason: Error): void {
+    if (this.fenced) return;
+    this.fenced = true;
+    const wasStopping = this.stopping !== undefined;
+    this.role = 'stopping';
+    this.logger.fatal({ err: reason }, 'leadership lost: fencing, this broker stops serving now');
+    for (const l of [...this.tcpListeners, ...this.wsListeners]) {
+      l.stop().catch((err: unknown) => this.logger.error({ err }, 'listener failed to stop'));
+    }
+    this.connections.destroyAll();
+    if (wasStopping) return; // a graceful stop is already under way
+    const handler = this.opts.onLeadershipLost ?? ((): void => {
+      this.logger.fatal('exiting with code 1; restart this process to run it as standby');
+      this.logger.flush();
+      process.exit(1);
+    });
+    handler(reason);
+  }
+
+  /** Graceful shutdown: stop accepting, close protocol sessions, flush and close the store, release the lock. */
   stop(): Promise<void> {
     this.stopping ??= this.doStop();
     return this.stopping;
@@ -195,9 +298,17 @@ export class BrokerServer {
       }
     }
     this.connections.destroyAll();
-    await this.broker.close();
-    await this.store.close();
+    if (this.activeBroker) {
+      try {
+        await this.activeBroker.close();
+      } catch (err) {
+        this.logger.error({ err }, 'broker failed to close cleanly');
+      }
+    }
+    if (this.activeStore) await this.activeStore.close();
+    // The lock goes last: the store is closed before another process may open it.
+    await this.leadership?.close();
     await this.admin?.stop();
-    this.logger.info('stopped; store flushed and closed');
+    this.logger.info(this.activeStore ? 'stopped; store flushed and closed' : 'stopped (was standby)');
   }
 }
