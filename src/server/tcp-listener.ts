@@ -105,12 +105,21 @@ export class TcpListener {
     socket.setTimeout(1000, () => socket.destroy());
   }
 
-  /** Stop accepting new connections (open ones are left to their modules). */
+  /**
+   * Stop accepting new connections. Resolves as soon as the listening socket is closed; open
+   * connections are left to their modules (graceful close) and then to the registry (destroy),
+   * so a connected client cannot hold shutdown hostage.
+   */
   stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
     if (!server) return Promise.resolve();
-    return new Promise((resolve) => server.close(() => resolve()));
+    return new Promise((resolve) => {
+      server.once('close', () => resolve());
+      server.close();
+      // 'close' waits for every connection; the listening handle itself is closed synchronously.
+      if (!server.listening) resolve();
+    });
   }
 }
 

@@ -96,11 +96,21 @@ export class WebSocketListener {
     module.handleWebSocket(ws, ws.protocol, info);
   }
 
+  /**
+   * Stop accepting new connections. Resolves as soon as the listening socket is closed; open
+   * connections are left to their modules (graceful close) and then to the registry (destroy),
+   * so a connected client cannot hold shutdown hostage.
+   */
   stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    this.wss?.close();
     if (!server) return Promise.resolve();
-    return new Promise((resolve) => server.close(() => resolve()));
+    this.wss?.close();
+    return new Promise((resolve) => {
+      server.once('close', () => resolve());
+      server.close();
+      // 'close' waits for every connection; the listening handle itself is closed synchronously.
+      if (!server.listening) resolve();
+    });
   }
 }

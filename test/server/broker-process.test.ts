@@ -122,3 +122,19 @@ describe('broker process', () => {
     expect(stderr).toMatch(/abc/);
   });
 });
+
+describe('graceful stop', () => {
+  it('does not wait for idle clients: SIGTERM with a connected socket still exits 0', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const p = await start(dir.path);
+    const { connect } = await import('node:net');
+    const sockets = ['mqtt', 'stomp', 'amqp'].filter((k) => p.ports[k]).map((k) => connect(p.ports[k]!, '127.0.0.1'));
+    expect(sockets.length).toBeGreaterThan(0);
+    await Promise.all(sockets.map((s) => new Promise((r) => s.once('connect', r))));
+    for (const s of sockets) s.on('error', () => undefined); // the broker closes them; errors are expected here
+    const exited = await Promise.race([p.stop('SIGTERM'), new Promise((r) => setTimeout(() => r('timeout'), 15_000))]);
+    expect(exited).toBe(0);
+    for (const s of sockets) s.destroy();
+  });
+});
