@@ -11,8 +11,15 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 
 export interface BrokerProcess {
   child: ChildProcess;
+  /** The ports of the line start resolved on: every port when active, `{ admin }` when standby. */
   ports: Record<string, number>;
+  /** What the process was when start resolved. */
+  role: 'active' | 'standby';
   logs: string[];
+  /** Resolves with every bound port when the process logs 'interchange broker started'. */
+  active: Promise<Record<string, number>>;
+  /** Date.now() when the 'interchange broker started' line was read (undefined before). */
+  activeAt: number | undefined;
   /** Resolves with the exit code (or signal name) when the process ends. */
   exited: Promise<number | string>;
   stop(signal?: NodeJS.Signals): Promise<number | string>;
@@ -38,42 +45,70 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProces
   });
 }
 
-export async function startBrokerProcess(dataDir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<BrokerProcess> {
+export interface StartOptions {
+  /** Resolve as soon as the process logs 'interchange broker standby' too (default: wait until active). */
+  allowStandby?: boolean;
+  /** How long to wait for the first line (default 20 s). */
+  timeoutMs?: number;
+}
+
+export async function startBrokerProcess(dataDir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}, opts: StartOptions = {}): Promise<BrokerProcess> {
   const child = runCli(['start', '--data-dir', dataDir, '--log-level', 'info', ...EPHEMERAL_PORT_FLAGS, ...extraArgs], env);
   const logs: string[] = [];
   const exited = new Promise<number | string>((res) => child.once('exit', (code, signal) => res(code ?? signal ?? -1)));
-  const ports = await new Promise<Record<string, number>>((res, rej) => {
-    let buffer = '';
-    const timer = setTimeout(() => rej(new Error(`broker did not start in time:\n${logs.join('\n')}`)), 20_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
-      let i: number;
-      while ((i = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, i);
-        buffer = buffer.slice(i + 1);
-        logs.push(line);
-        if (line.includes('interchange broker started')) {
-          clearTimeout(timer);
-          res((JSON.parse(line) as { ports: Record<string, number> }).ports);
-        }
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
-    void exited.then((code) => {
-      clearTimeout(timer);
-      rej(new Error(`broker exited (${code}) before starting:\n${logs.join('\n')}`));
-    });
-  });
-  return {
+  let onActive!: (ports: Record<string, number>) => void;
+  let onStandby!: (ports: Record<string, number>) => void;
+  let failActive!: (err: Error) => void;
+  const active = new Promise<Record<string, number>>((res, rej) => { onActive = res; failActive = rej; });
+  active.catch(() => undefined); // observed through `first` or by the caller
+  const standby = new Promise<Record<string, number>>((res) => { onStandby = res; });
+  const proc: BrokerProcess = {
     child,
-    ports,
+    ports: {},
+    role: 'standby',
     logs,
+    active,
+    activeAt: undefined,
     exited,
     stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
   };
+  let buffer = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('utf8');
+    let i: number;
+    while ((i = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, i);
+      buffer = buffer.slice(i + 1);
+      logs.push(line);
+      if (line.includes('interchange broker started')) {
+        proc.activeAt = Date.now();
+        onActive((JSON.parse(line) as { ports: Record<string, number> }).ports);
+      } else if (line.includes('interchange broker standby')) {
+        onStandby((JSON.parse(line) as { ports: Record<string, number> }).ports);
+      }
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
+  void exited.then((code) => failActive(new Error(`broker exited (${code}) before it was active:\n${logs.join('\n')}`)));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, rej) => {
+    timer = setTimeout(() => rej(new Error(`broker did not start in time:\n${logs.join('\n')}`)), opts.timeoutMs ?? 20_000);
+  });
+  try {
+    const first = await Promise.race([
+      active.then((ports) => ({ role: 'active' as const, ports })),
+      ...(opts.allowStandby ? [standby.then((ports) => ({ role: 'standby' as const, ports }))] : []),
+      timeout,
+    ]);
+    proc.role = first.role;
+    proc.ports = first.ports;
+  } finally {
+    clearTimeout(timer);
+  }
+  return proc;
 }
 
 /** JSON request against the admin API. */
