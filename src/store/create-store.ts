@@ -1,10 +1,10 @@
 /** Build the Store the configuration asks for. */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { BrokerError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { MemoryStore } from './memory-store.js';
+import { PostgresStore } from './postgres-store.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { Store, StoreObserver } from './store.js';
 
@@ -18,6 +18,6 @@ export function createStore(config: Config, logger: Logger, observer: StoreObser
       mkdirSync(dirname(store.path), { recursive: true });
       return new SqliteStore({ path: store.path, logger, observer, maxBatch: store.maxBatch, maxDelayMs: store.maxDelayMs });
     case 'postgres':
-      throw new BrokerError('CONFIG_INVALID', 'store.type "postgres" is not available in this version; use "sqlite" or "memory"');
+      return new PostgresStore({ url: store.url, logger, observer, maxBatch: store.maxBatch, maxDelayMs: store.maxDelayMs });
   }
 }
