@@ -8,7 +8,7 @@
  */
 import { BrokerError } from './errors.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
-import { newMessageId, type Message } from './message.js';
+import { messageSize, newMessageId, type Message } from './message.js';
 import { validateName, validatePattern, type Address, type DestinationKind } from './names.js';
 import { Queue } from './queue/queue.js';
 import { DEFAULT_QUEUE_ATTRIBUTES, parseQueueAttributes, type QueueAttributes } from './queue/queue-attributes.js';
@@ -113,6 +113,14 @@ export class Broker {
       }
     }
     await this.router.load();
+    // A subscription into a queue that did not survive (a non-durable queue) would fail every
+    // matching publish from now on: drop it.
+    for (const sub of this.router.listSubscriptions()) {
+      if (!('live' in sub) && !this.queues.has(sub.queue)) {
+        this.logger.warn({ subscription: sub.id, pattern: sub.pattern, queue: sub.queue }, 'dropping subscription whose queue no longer exists');
+        await this.router.removeSubscription(sub.id);
+      }
+    }
     this.scheduleSweep();
     this.logger.info({ queues: this.queues.size, topics: this.topics.size, streams: this.streams.size }, 'broker state loaded');
   }
@@ -422,10 +430,10 @@ export class Broker {
     return p;
   }
 
+  /** The same measure queues apply (body plus headers), so a publish is refused rather than acked with every copy failing. */
   private checkSize(message: Message, limit: number): void {
-    if (message.body.length > limit) {
-      throw new BrokerError('MESSAGE_TOO_LARGE', `${message.body.length} bytes exceeds the limit of ${limit}`);
-    }
+    const size = messageSize(message);
+    if (size > limit) throw new BrokerError('MESSAGE_TOO_LARGE', `${size} bytes exceeds the limit of ${limit}`);
   }
 
   /** Stop timers and consumers, flush the store. Does not close the store (the server owns it). */

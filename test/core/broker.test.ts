@@ -138,3 +138,32 @@ describe('Broker', () => {
     expect(await code(b.createQueue('late'))).toBe('STORE_CLOSED');
   });
 });
+
+describe('Broker: topic copies', () => {
+  it('passes a FIFO topic content-based dedup id on to FIFO queue subscribers', async () => {
+    const b = await open();
+    await b.createTopic('orders.fifo', { contentBasedDeduplication: true });
+    await b.createQueue('billing.fifo'); // no contentBasedDeduplication of its own
+    await b.subscribeQueue({ pattern: 'orders.fifo', queue: 'billing.fifo' });
+    await b.publish('orders.fifo', createMessage('order-1', { groupId: 'g' }));
+    expect(b.getQueue('billing.fifo')?.stats().visible).toBe(1);
+  });
+
+  it('refuses an oversize publish (body plus headers) instead of acknowledging failed copies', async () => {
+    const b = await open(new MemoryStore(), { maxMessageBytes: 100 });
+    await b.subscribeQueue({ pattern: 't', queue: 'q' });
+    const msg = createMessage(Buffer.alloc(60), { headers: { big: 'y'.repeat(60) } });
+    expect(await code(b.publish('t', msg))).toBe('MESSAGE_TOO_LARGE');
+  });
+
+  it('drops subscriptions into queues that did not survive a restart', async () => {
+    const store = new MemoryStore();
+    const b = await open(store);
+    const temp = await b.createTemporaryQueue('reply');
+    await b.subscribeQueue({ pattern: 'news', queue: temp.name });
+    await b.close();
+    const again = await open(store);
+    expect(again.listSubscriptions()).toEqual([]);
+    expect((await again.publish('news', createMessage('x'))).delivered).toBe(0);
+  });
+});

@@ -273,6 +273,8 @@ export class TopicRouter {
       if (seen) return this.duplicate(topic, state, message, opts, dedupId, seen);
     }
     const id = opts.id ?? newMessageId();
+    // A content-derived dedup id travels with the copies, so FIFO queue subscribers dedup them too (as SNS → SQS).
+    if (dedupId !== undefined && message.dedupId !== dedupId) message = { ...message, dedupId };
     const tm: TopicMessage = { id, topic, message, publishedAt: this.clock.now() };
     const entry = dedupId !== undefined ? this.dedup.record(topic, dedupId, id) : undefined;
     state.published += 1;
