@@ -189,25 +189,35 @@ export class FrameGuard {
     this.flush();
   }
 
-  /** Parses complete units from `data`; returns how far it got. Sets `needed`. */
+  /**
+   * Parses complete units from `data`; returns how far it got and sets `needed`. What is
+   * accepted is queued for rhea as one slice per run (no per-frame copies).
+   */
   private parseFrom(data: Buffer): number {
     let pos = 0;
+    let runStart = 0;
+    const endRun = (): void => {
+      if (pos > runStart) this.pushForward(data.subarray(runStart, pos));
+      runStart = pos;
+    };
     for (;;) {
       if (this.failed) return data.length;
       const avail = data.length - pos;
       if (this.expectHeader) {
-        if (avail < 8) return this.wait(pos, 8);
-        const header = data.subarray(pos, pos + 8);
-        if (!this.acceptHeader(header)) return data.length;
+        if (avail < 8) break;
+        if (!this.acceptHeader(data.subarray(pos, pos + 8))) return data.length;
         pos += 8;
         continue;
       }
       if (this.phase === 'sasl' && avail >= 4 && startsWithAmqp(data, pos)) {
         this.expectHeader = 'post-sasl';
-        if (!this.saslOk) this.barrier ??= this.forward.length;
+        if (!this.saslOk) {
+          endRun();
+          this.barrier ??= this.forward.length;
+        }
         continue;
       }
-      if (avail < 8) return this.wait(pos, 8);
+      if (avail < 8) break;
       const size = data.readUInt32BE(pos);
       if (size < 8 || size > this.opts.maxFrameBytes) {
         this.fail('amqp:connection:framing-error', size < 8
@@ -215,14 +225,16 @@ export class FrameGuard {
           : `frame size ${size} exceeds the maximum frame size ${this.opts.maxFrameBytes}`);
         return data.length;
       }
-      if (avail < size) return this.wait(pos, size);
-      this.acceptFrame(data.subarray(pos, pos + size));
+      if (avail < size) {
+        this.needed = size;
+        endRun();
+        return pos;
+      }
+      if (!this.acceptFrame(data, pos, size)) return data.length;
       pos += size;
     }
-  }
-
-  private wait(pos: number, n: number): number {
-    this.needed = n;
+    this.needed = 8;
+    endRun();
     return pos;
   }
 
@@ -246,27 +258,32 @@ export class FrameGuard {
       this.phase = 'amqp';
     }
     this.expectHeader = null;
-    this.pushForward(header);
     return true;
   }
 
-  private acceptFrame(frame: Buffer): void {
-    const doff = frame[4]!;
-    const type = frame[5];
-    if (doff < 2 || doff * 4 > frame.length) {
-      this.fail('amqp:connection:framing-error', `invalid data offset ${doff}`);
-      return;
+  /** Checks the frame at data[pos, pos + size); keeps transfer payloads. False when the connection failed. */
+  private acceptFrame(data: Buffer, pos: number, size: number): boolean {
+    const doff = data[pos + 4]! * 4;
+    const type = data[pos + 5];
+    if (doff < 8 || doff > size) {
+      this.fail('amqp:connection:framing-error', `invalid data offset ${doff / 4}`);
+      return false;
     }
     const expected = this.phase === 'sasl' ? FRAME_TYPE_SASL : FRAME_TYPE_AMQP;
     if (type !== expected) {
       this.fail('amqp:connection:framing-error', `frame type ${type} is not allowed in the ${this.phase} phase`);
-      return;
+      return false;
     }
-    if (type === FRAME_TYPE_AMQP) {
-      const head = frameHead(frame);
-      if (head.performative === Descriptor.transfer) this.captureTransfer(frame, head);
+    if (type === FRAME_TYPE_AMQP && size > doff) {
+      // Only transfers matter here; look closer only at frames that may be one.
+      const d = pos + doff;
+      if (data[d] === 0x00 && (data[d + 1] !== 0x53 || data[d + 2] === Descriptor.transfer)) {
+        const frame = data.subarray(pos, pos + size);
+        const head = frameHead(frame);
+        if (head.performative === Descriptor.transfer) this.captureTransfer(frame, head);
+      }
     }
-    this.pushForward(frame);
+    return !this.failed;
   }
 
   /** Queue bytes for rhea, extending the previous slice when they are adjacent in memory (one call per chunk). */
