@@ -37,11 +37,11 @@ export const EPHEMERAL_PORT_FLAGS = [
   '--mqtts-port', '0', '--amqps-port', '0', '--stomps-port', '0', '--wss-port', '0',
 ];
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli.ts'), ...args], {
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, entry = 'src/cli.ts'): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: entry === 'src/cli.ts' ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'ipc'],
   });
 }
 
@@ -50,10 +50,12 @@ export interface StartOptions {
   allowStandby?: boolean;
   /** How long to wait for the first line (default 20 s). */
   timeoutMs?: number;
+  /** Script to run instead of src/cli.ts (same flags; spawned with an IPC channel), relative to the repo root. */
+  entry?: string;
 }
 
 export async function startBrokerProcess(dataDir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}, opts: StartOptions = {}): Promise<BrokerProcess> {
-  const child = runCli(['start', '--data-dir', dataDir, '--log-level', 'info', ...EPHEMERAL_PORT_FLAGS, ...extraArgs], env);
+  const child = runCli(['start', '--data-dir', dataDir, '--log-level', 'info', ...EPHEMERAL_PORT_FLAGS, ...extraArgs], env, opts.entry);
   const logs: string[] = [];
   const exited = new Promise<number | string>((res) => child.once('exit', (code, signal) => res(code ?? signal ?? -1)));
   let onActive!: (ports: Record<string, number>) => void;
@@ -126,4 +128,23 @@ export async function api(port: number, method: string, path: string, body?: unk
     json = undefined; // non-JSON responses (e.g. /metrics) are asserted on `text`
   }
   return { status: res.status, json, text };
+}
+
+let nextRequestId = 1;
+
+/** IPC request to a process started with `entry` (see test/ha/fixtures/broker-child.ts). */
+export function ipcRequest<T = any>(p: BrokerProcess, req: Record<string, unknown>, timeoutMs = 10_000): Promise<T> {
+  const id = nextRequestId++;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => { p.child.off('message', onMessage); reject(new Error(`no IPC answer to ${JSON.stringify(req)}`)); }, timeoutMs);
+    const onMessage = (m: { id: number; ok: boolean; result?: T; error?: string }): void => {
+      if (m.id !== id) return;
+      clearTimeout(timer);
+      p.child.off('message', onMessage);
+      if (m.ok) resolve(m.result as T);
+      else reject(new Error(m.error));
+    };
+    p.child.on('message', onMessage);
+    p.child.send({ ...req, id });
+  });
 }
