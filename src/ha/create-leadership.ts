@@ -1,8 +1,8 @@
 /** Build the Leadership the configured store needs (null: no lock, the process is always active). */
-import { BrokerError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { FileLockLeadership } from './file-lock-leadership.js';
+import { PgAdvisoryLeadership } from './pg-advisory-leadership.js';
 import type { Leadership } from './leadership.js';
 
 /** The lock file of an embedded store: next to the database file, named after it. */
@@ -18,7 +18,7 @@ export function createLeadership(config: Config, logger: Logger): Leadership | n
     case 'sqlite':
       return new FileLockLeadership({ path: lockPathFor(store.path), pollMs: config.ha.lockPollMs, logger, watch: [store.path] });
     case 'postgres':
-      // PgAdvisoryLeadership (src/ha/pg-advisory-leadership.ts) is added here by the PostgreSQL store work.
-      throw new BrokerError('CONFIG_INVALID', 'store.type "postgres": leadership for PostgreSQL is not available in this version');
+      // A session-level advisory lock on a dedicated connection to the store's database.
+      return new PgAdvisoryLeadership({ url: store.url, pollMs: config.ha.lockPollMs, logger });
   }
 }
