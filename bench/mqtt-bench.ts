@@ -255,7 +255,9 @@ async function serve(name: string): Promise<void> {
 
 async function startChild(name: string): Promise<Instance> {
   const passThrough = args.filter((a) => a.startsWith('--store-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, `--serve=${name}`, ...passThrough], {
+  // MQTT_BENCH_PROFILE=DIR: CPU-profile the broker processes (node --cpu-prof) into DIR
+  const prof = process.env.MQTT_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MQTT_BENCH_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', new URL(import.meta.url).pathname, `--serve=${name}`, ...passThrough], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines: string[] = [];

@@ -23,6 +23,7 @@
  * aedes always calls right before it registers that client's subscription.
  */
 import type { Broker } from '../../src/core/broker.js';
+import { isBrokerError } from '../../src/core/errors.js';
 import type { Message } from '../../src/core/message.js';
 import type { QueueConsumer, QueueDelivery } from '../../src/core/queue/types.js';
 import type { LiveSubscription, TopicMessage } from '../../src/core/topic/topic-types.js';
@@ -98,6 +99,8 @@ export class CoreMq {
   private readonly regs = new Map<DeliverFn, Registration>();
   private readonly local = new Set<Registration>();
   private readonly groups = new Map<string, SharedGroup>();
+  /** Shared-group queue changes under way (awaited at shutdown). */
+  private readonly groupOps = new Set<Promise<unknown>>();
   /** Persistent sessions: core message id → packet id, so a redelivery after reconnect reuses it (DUP=1). */
   private readonly sessionIds = new Map<string, Map<string, number>>();
   private lastTm: TopicMessage | undefined;
@@ -272,7 +275,13 @@ export class CoreMq {
 
   /** Wait for shared-group queue changes still under way (shutdown). */
   async settled(): Promise<void> {
-    await Promise.all([...this.groups.values()].map((g) => g.chain));
+    while (this.groupOps.size > 0) await Promise.all([...this.groupOps]);
+  }
+
+  private trackGroupOp(p: Promise<unknown>): void {
+    const op = p.then(noop, noop);
+    this.groupOps.add(op);
+    void op.then(() => this.groupOps.delete(op));
   }
 
   /**
@@ -283,12 +292,16 @@ export class CoreMq {
     const listed = new Set<string>();
     for (const [, topic] of this.persistence.sessionFilters()) listed.add(topic);
     const orphans = new Set<string>();
+    const referenced = new Set<string>();
     for (const sub of this.broker.listSubscriptions()) {
       if ('live' in sub) continue;
       const a = sub.attributes;
       if (a.createdBy !== 'mqtt' || typeof a.share !== 'string' || typeof a.filter !== 'string') continue;
-      if (!listed.has(`$share/${a.share}/${a.filter}`)) orphans.add(sub.queue);
+      if (listed.has(`$share/${a.share}/${a.filter}`)) referenced.add(sub.queue);
+      else orphans.add(sub.queue);
     }
+    // a group queue whose subscriptions are gone (interrupted removal) is an orphan too
+    for (const q of this.broker.listQueues()) if (q.name.startsWith('mqtt.shared.') && !referenced.has(q.name)) orphans.add(q.name);
     for (const queue of orphans) {
       if (this.groups.has(queue)) continue;
       await this.broker.deleteQueue(queue);
@@ -423,7 +436,8 @@ export class CoreMq {
       released: false,
       owner: consumer,
       ack: () => consumer.ack(d.tag).catch((err: unknown) => {
-        logger.debug({ err, clientId: client.id, messageId }, 'queue ack after PUBACK/PUBREC failed (consumer closed?)');
+        if (isBrokerError(err, 'RECEIPT_INVALID')) logger.debug({ err, clientId: client.id, messageId }, 'PUBACK/PUBREC for a delivery already returned to its queue');
+        else logger.error({ err, clientId: client.id, messageId }, 'removing an acknowledged MQTT delivery from its queue failed; it may be redelivered');
       }),
       ...(ids ? { onSettled: () => { ids.delete(d.id); } } : {}),
     });
@@ -495,6 +509,7 @@ export class CoreMq {
       reg.consumer = consumer;
     });
     grp.chain = run.catch(noop);
+    this.trackGroupOp(run);
     return run;
   }
 
@@ -514,6 +529,7 @@ export class CoreMq {
       await this.broker.deleteQueue(g.queue);
       this.logger.debug({ queue: g.queue }, 'MQTT shared subscription group removed (no members left)');
     }).catch((err: unknown) => this.logger.error({ err, queue: g.queue }, 'could not remove an MQTT shared subscription group'));
+    this.trackGroupOp(g.chain);
   }
 
   private drop(reg: Registration): void {

@@ -325,14 +325,19 @@ export class MqttFrontEnd implements ProtocolModule {
     } catch (err) {
       work = Promise.reject(err);
     }
+    if (key === undefined) {
+      work.then(() => {
+        markRouted(packet.payload);
+        cb(null);
+      }, (err: unknown) => this.publishFailed(client, packet, name, err, cb));
+      return;
+    }
+    const k = key;
     const done = work.then(() => {
       markRouted(packet.payload);
     });
-    if (key !== undefined) {
-      const k = key;
-      this.qos2InFlight.set(k, done);
-      void done.then(() => this.qos2InFlight.delete(k), () => this.qos2InFlight.delete(k));
-    }
+    this.qos2InFlight.set(k, done);
+    void done.then(() => this.qos2InFlight.delete(k), () => this.qos2InFlight.delete(k));
     done.then(() => cb(null), (err: unknown) => this.publishFailed(client, packet, name, err, cb));
   }
 
@@ -397,7 +402,7 @@ export class MqttFrontEnd implements ProtocolModule {
     this.persistence.keepWills = true;
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
     await Promise.allSettled([...this.qos2InFlight.values()]);
-    await this.mq.settled();
+    await Promise.all([this.mq.settled(), this.persistence.settled()]);
     this.logger.info('MQTT front-end closed');
   }
 }

@@ -448,6 +448,11 @@ export class CorePersistence {
     return this.sessionsState.set(clientId, Buffer.from(JSON.stringify(rec)));
   }
 
+  /** Wait for session-queue changes under way (shutdown). */
+  async settled(): Promise<void> {
+    while (this.sessionOps.size > 0) await Promise.all([...this.sessionOps.values()]);
+  }
+
   private serialise<T>(clientId: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.sessionOps.get(clientId) ?? Promise.resolve();
     const run = prev.then(fn, fn);
@@ -561,8 +566,13 @@ export class CorePersistence {
       m!.delete(id);
       if (m!.size === 0) this.tracked.delete(client);
       delivery.onSettled?.();
-      if (delivery.released) await this.delPubrel(client.id, id);
-      else await delivery.ack();
+      if (delivery.released) {
+        await this.delPubrel(client.id, id);
+      } else {
+        // Not awaited: the queue frees the slot at once, and aedes reads the client's next packets
+        // without waiting for the delete to commit (a lost delete means a redelivery, never a loss).
+        void delivery.ack();
+      }
       return delivery.packet;
     }
     if (this.pubrels.get(client.id)?.has(id)) {

@@ -144,10 +144,16 @@ export function filterToCorePatterns(filter: string): string[] {
   return parent.length === 0 ? [main] : [filterToCore(parent), main];
 }
 
+const coreCache = new Map<string, string>();
+
 /** A core topic name → the MQTT topic name subscribers see. */
 export function coreToTopic(name: string): string {
-  if (!name.includes('%')) return name.includes('.') ? name.split('.').join('/') : name;
-  return name.split('.').map(decodeLevel).join('/');
+  const hit = coreCache.get(name);
+  if (hit !== undefined) return hit;
+  const topic = name.includes('%') ? name.split('.').map(decodeLevel).join('/') : name.replaceAll('.', '/');
+  if (coreCache.size >= TOPIC_CACHE_MAX) coreCache.clear();
+  coreCache.set(name, topic);
+  return topic;
 }
 
 /** A core pattern → MQTT filter (`*` → `+`, `>` → `#`). For display and tests. */

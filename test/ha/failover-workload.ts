@@ -184,7 +184,7 @@ export class FailoverWorkload {
           return;
         }
         client.on('error', () => { this.clientErrors++; });
-        this.closers.push(() => client.destroy());
+        this.closers.push(() => client.destroy(new Error('dropped by the test')));
         resolve(client);
       });
     });
@@ -202,7 +202,7 @@ export class FailoverWorkload {
           this.clientErrors++;
           return;
         }
-        this.record('stomp', body, message.headers.redelivered === 'true');
+        this.record('stomp', body, (message as unknown as { headers: Record<string, string> }).headers.redelivered === 'true');
         setTimeout(() => c.ack(message), this.ackDelayMs);
       });
     });
@@ -217,7 +217,7 @@ export class FailoverWorkload {
       const body = `stomp|${id}|${n}`;
       let timer: NodeJS.Timeout | undefined;
       const receipt = new Promise<boolean>((resolve) => {
-        const frame = c.send({ destination: `/queue/${this.stompQueue}`, persistent: 'true', 'content-type': 'text/plain' }, { onReceipt: () => resolve(true) });
+        const frame = c.send({ destination: `/queue/${this.stompQueue}`, persistent: 'true', 'content-type': 'text/plain' }, { onReceipt: () => resolve(true), onError: () => resolve(false) });
         frame.write(body);
         frame.end();
         timer = setTimeout(() => resolve(false), 5000); // no receipt: the broker died

@@ -150,11 +150,13 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 500
 
 /** JSON request against the admin API. */
 export async function admin(server: TestServer, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`http://127.0.0.1:${server.ports.admin!}${path}`, {
+  const request = (): Promise<Response> => fetch(`http://127.0.0.1:${server.ports.admin!}${path}`, {
     method,
     headers: body !== undefined ? { 'content-type': 'application/json' } : {},
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
+  // After a restart on the same port, fetch's pooled keep-alive connection to the old server is dead: retry once.
+  const res = await request().catch(() => request());
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
