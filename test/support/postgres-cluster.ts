@@ -5,8 +5,8 @@
  *
  * Binaries: $INTERCHANGE_PG_BINDIR, else the newest /usr/lib/postgresql/<version>/bin (Debian's
  * `postgresql` package). Missing binaries are an error ("PostgreSQL binaries not found: install
- * the postgresql package") unless INTERCHANGE_SKIP_POSTGRES=1 is set, in which case the
- * postgres test files skip themselves (see `postgresSkipReason`).
+ * the postgresql package"); with INTERCHANGE_SKIP_POSTGRES=1 set, the postgres test files skip
+ * themselves instead (see `postgresSkipReason`).
  *
  * initdb and postgres refuse to run as root: when the tests run as root, the data directory is
  * given to the `postgres` OS user and both run through `runuser -u postgres --`.
@@ -44,9 +44,9 @@ export function findPostgresBinDir(): string | null {
 }
 
 /**
- * Non-null when the postgres tests should skip: only when the binaries are missing AND
- * INTERCHANGE_SKIP_POSTGRES=1 was set explicitly. Without the variable, missing binaries make
- * startPostgresCluster() throw, so the tests fail loudly instead of passing silently.
+ * Non-null when the postgres tests should skip: only when INTERCHANGE_SKIP_POSTGRES=1 was set
+ * explicitly. Without the variable, missing binaries make startPostgresCluster() throw, so the
+ * tests fail loudly instead of passing silently.
  */
 export function postgresSkipReason(): string | null {
   if (process.env.INTERCHANGE_SKIP_POSTGRES === '1') return 'INTERCHANGE_SKIP_POSTGRES=1';
