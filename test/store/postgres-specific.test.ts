@@ -178,6 +178,36 @@ describe.skipIf(skip !== null)('PostgresStore', () => {
     expect(await h.store.loadMessages('q')).toEqual([m]);
   });
 
+  it('keeps every acknowledged write when PostgreSQL is killed mid-burst (immediate shutdown, WAL recovery), then recovers', async () => {
+    const h = await postgresHarness(cluster, { maxDelayMs: 2 });
+    try {
+      const acked: number[] = [];
+      let failed = 0;
+      let crashing: Promise<void> | null = null;
+      const writes: Array<Promise<void>> = [];
+      for (let seq = 1; seq <= 20_000; seq++) {
+        writes.push(h.store.putMessage(msg(seq, 'crash')).then(
+          () => { acked.push(seq); if (acked.length === 2000) crashing = cluster.restart('immediate'); },
+          (err: unknown) => { if (!isBrokerError(err, 'STORE_FAILED')) throw err; failed += 1; },
+        ));
+        if (seq % 500 === 0) await new Promise((r) => setImmediate(r)); // a steady stream of batches
+        if (crashing) break;
+      }
+      await Promise.all(writes);
+      await crashing;
+      expect(acked.length).toBeGreaterThanOrEqual(2000);
+      await h.reopen();
+      const present = new Set((await h.store.loadMessages('crash')).map((m) => m.seq));
+      expect(acked.filter((seq) => !present.has(seq))).toEqual([]);
+      // The store works again after the restart.
+      await h.store.putMessage(msg(1, 'after'));
+      expect((await h.store.loadMessages('after')).length).toBe(1);
+      expect(failed + acked.length).toBe(writes.length);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
   it('loses no acknowledged write when the writing process is killed (kill -9)', async () => {
     const h = await harness();
     const fixture = fileURLToPath(new URL('./fixtures/postgres-writer.ts', import.meta.url));

@@ -28,6 +28,8 @@ export interface PostgresCluster {
   port: number;
   /** URL of another database on the same cluster. */
   urlFor(database: string, searchPath?: string): string;
+  /** Stop the server (`immediate`: like a crash, no checkpoint; WAL recovery on start) and start it again. */
+  restart(mode?: 'immediate' | 'fast'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -111,6 +113,10 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
       urlFor: (database, searchPath) => {
         const u = `postgresql://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`;
         return searchPath ? `${u}?options=${encodeURIComponent(`-c search_path=${searchPath}`)}` : u;
+      },
+      restart: async (mode = 'immediate') => {
+        await asPostgres(pgCtl, ['-D', data, '-m', mode, '-w', 'stop']);
+        await asPostgres(pgCtl, ['-D', data, '-l', log, '-o', opts, '-w', '-t', '60', 'start']);
       },
       stop: async () => {
         try {
