@@ -15,7 +15,13 @@ export interface ByteTransport {
   onData(cb: (data: Buffer) => void): void;
   /** Called once when the carrier is gone (either side closed it, or it failed). */
   onClose(cb: (err?: Error) => void): void;
+  /** More than CONGESTED_BYTES (counting `extra` not yet written) waiting to be sent: the client reads slower than we write. */
+  congested(extra: number): boolean;
 }
+
+/** Unsent bytes beyond which the broker stops handing out more deliveries on a connection. */
+export const CONGESTED_BYTES = 4 * 1024 * 1024;
+
 
 export function socketTransport(socket: Socket): ByteTransport {
   let closeCb: ((err?: Error) => void) | undefined;
@@ -54,6 +60,7 @@ export function socketTransport(socket: Socket): ByteTransport {
     onClose: (cb) => {
       closeCb = cb;
     },
+    congested: (extra) => !socket.destroyed && socket.writableLength + extra > CONGESTED_BYTES,
   };
 }
 
@@ -77,9 +84,11 @@ export function webSocketTransport(ws: WebSocket, remote: string): ByteTransport
   });
   // rhea writes every frame separately: gather a tick's frames into one WebSocket message.
   let pending: Buffer[] = [];
+  let pendingBytes = 0;
   const flush = (): void => {
     const out = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
     pending = [];
+    pendingBytes = 0;
     if (ws.readyState === ws.OPEN) ws.send(out, { binary: true });
   };
   return {
@@ -88,6 +97,7 @@ export function webSocketTransport(ws: WebSocket, remote: string): ByteTransport
       if (ws.readyState !== ws.OPEN) return;
       if (pending.length === 0) process.nextTick(flush);
       pending.push(data);
+      pendingBytes += data.length;
     },
     end: () => {
       if (pending.length > 0) flush();
@@ -98,5 +108,6 @@ export function webSocketTransport(ws: WebSocket, remote: string): ByteTransport
     onClose: (cb) => {
       closeCb = cb;
     },
+    congested: (extra) => ws.readyState === ws.OPEN && ws.bufferedAmount + pendingBytes + extra > CONGESTED_BYTES,
   };
 }

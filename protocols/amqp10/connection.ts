@@ -26,6 +26,7 @@ export interface ConnectionSettings {
 }
 
 let connectionCounter = 0;
+const DRAIN_POLL_MS = 5;
 
 export class AmqpConnection {
   readonly id: string;
@@ -41,11 +42,14 @@ export class AmqpConnection {
   private closedPromise: Promise<void>;
   private markClosed!: () => void;
   private gone = false;
+  private watchingDrain = false;
+  /** Transfer bytes handed to rhea in this tick (rhea writes them on its next tick). */
+  private queuedBytes = 0;
 
   constructor(
     private readonly server: ServerContext,
     private readonly settings: ConnectionSettings,
-    transport: ByteTransport,
+    private readonly transport: ByteTransport,
     private readonly info: ConnectionInfo,
   ) {
     connectionCounter += 1;
@@ -167,11 +171,47 @@ export class AmqpConnection {
       limits: this.settings.limits,
       principal,
       remoteContainerId: containerId,
+      congested: () => this.congested(),
+      queued: (bytes) => this.queued(bytes),
       takePayload: () => this.guard.takePayload(),
       ownTemporaryQueue: (name) => this.temporaryQueues.add(name),
       dropTemporaryQueue: (name) => this.dropTemporaryQueue(name),
     };
     this.logger.info({ user: principal.name, container: containerId, transport: this.info.transport }, 'AMQP 1.0 connection opened');
+  }
+
+  /** Is the socket backed up? If so, wake the sending links when it drains. */
+  private queued(bytes: number): void {
+    if (this.queuedBytes === 0) {
+      // Queued after rhea's own tick (registered by the send): by then the bytes are in the socket's buffer.
+      process.nextTick(() => {
+        this.queuedBytes = 0;
+      });
+    }
+    this.queuedBytes += bytes;
+  }
+
+  private congested(): boolean {
+    if (!this.transport.congested(this.queuedBytes)) return false;
+    if (!this.watchingDrain) {
+      this.watchingDrain = true;
+      this.logger.debug('AMQP 1.0: client reads slower than we send; pausing deliveries');
+      this.pollDrain();
+    }
+    return true;
+  }
+
+  /** While backed up, look again every few ms (a socket and a WebSocket drain differently); then wake the sending links. */
+  private pollDrain(): void {
+    setTimeout(() => {
+      if (this.gone) return;
+      if (this.transport.congested(this.queuedBytes)) {
+        this.pollDrain();
+        return;
+      }
+      this.watchingDrain = false;
+      for (const link of this.outgoing.values()) link.drained();
+    }, DRAIN_POLL_MS).unref();
   }
 
   private requireContext(l: Link): LinkContext | undefined {

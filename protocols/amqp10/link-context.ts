@@ -27,6 +27,10 @@ export interface LinkContext {
   readonly principal: Principal;
   /** The client's container id (open frame). */
   readonly remoteContainerId: string;
+  /** The client is not reading fast enough: hand out no more deliveries until it catches up. */
+  congested(): boolean;
+  /** Bytes just handed to rhea (written to the socket on rhea's next tick). */
+  queued(bytes: number): void;
   /** The raw payload of the message rhea is dispatching now. */
   takePayload(): Buffer | undefined;
   /** Note a temporary queue owned by this connection (deleted when it closes). */

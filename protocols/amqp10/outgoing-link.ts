@@ -34,6 +34,16 @@ export abstract class OutgoingLink {
     return Math.max(0, this.limit - this.sent);
   }
 
+  /** What may be pulled from the core now: the credit, unless the connection's socket is backed up. */
+  protected get pumpable(): number {
+    return this.ctx.congested() ? 0 : this.available;
+  }
+
+  /** The connection's backlog cleared: resume pulling. */
+  drained(): void {
+    if (!this.stopped) this.creditChanged();
+  }
+
   onFlow(): void {
     const s = senderFlowState(this.sender);
     this.limit = s.credit + s.deliveryCount;
@@ -52,6 +62,7 @@ export abstract class OutgoingLink {
     try {
       const d = this.sender.send(payload, undefined, 0);
       this.sent += 1;
+      this.ctx.queued(payload.length);
       return d;
     } catch (err) {
       // rhea's per-session delivery buffer is full (the client holds too many unsettled deliveries).

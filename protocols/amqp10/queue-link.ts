@@ -41,7 +41,7 @@ export class QueueLink extends OutgoingLink {
     }
     if (this.stopped) return;
     this.consumer = q.addConsumer({
-      credit: this.available,
+      credit: this.pumpable,
       prefetch: this.ctx.limits.prefetch,
       autoAck: this.presettled,
       tag: this.sender.name,
@@ -52,13 +52,14 @@ export class QueueLink extends OutgoingLink {
 
   private onMessage(d: QueueDelivery): void {
     const delivery = this.transfer(toAmqp(d.message, { now: Date.now(), receiveCount: d.receiveCount, to: this.address }));
+    if (this.pumpable === 0) this.consumer?.setCredit(0); // socket backed up: stop until it drains
     if (this.presettled) return;
     if (delivery) this.tags.set(delivery, d.tag);
     else this.nack(d.tag, { requeue: true, countDelivery: false });
   }
 
   protected creditChanged(): void {
-    this.consumer?.setCredit(this.available);
+    this.consumer?.setCredit(this.pumpable);
   }
 
   protected deliverForDrain(): void {

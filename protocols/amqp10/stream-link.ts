@@ -31,13 +31,13 @@ export class StreamLink extends OutgoingLink {
     }
     if (this.stopped) return;
     this.reader = s.subscribe({ start, onRecord: (r) => this.onRecord(r) });
-    if (this.available <= 0) this.reader.pause();
+    if (this.pumpable <= 0) this.reader.pause();
   }
 
   private onRecord(r: StreamRecordView): void {
     if (this.stopped) return;
-    if (this.pending.length > 0 || this.available <= 0 || !this.send(r)) this.pending.push(r);
-    if (this.available <= 0) this.reader?.pause();
+    if (this.pending.length > 0 || this.pumpable <= 0 || !this.send(r)) this.pending.push(r);
+    if (this.pumpable <= 0) this.reader?.pause();
   }
 
   private send(r: StreamRecordView): boolean {
@@ -46,11 +46,11 @@ export class StreamLink extends OutgoingLink {
   }
 
   private pump(): void {
-    while (this.pending.length > 0 && this.available > 0 && !this.stopped) {
+    while (this.pending.length > 0 && this.pumpable > 0 && !this.stopped) {
       if (!this.send(this.pending[0]!)) return;
       this.pending.shift();
     }
-    if (this.available > 0 && this.pending.length === 0 && !this.stopped) this.reader?.resume();
+    if (this.pumpable > 0 && this.pending.length === 0 && !this.stopped) this.reader?.resume();
   }
 
   protected creditChanged(): void {

@@ -34,7 +34,7 @@ export class TopicLink extends OutgoingLink {
 
   private offer(m: TopicMessage): boolean {
     if (this.stopped) return false;
-    if (this.buffer.length === 0 && this.available > 0) return this.send(m);
+    if (this.buffer.length === 0 && this.pumpable > 0) return this.send(m);
     if (this.buffer.length >= this.ctx.limits.liveBuffer) return false;
     this.buffer.push(m);
     return true;
@@ -45,7 +45,7 @@ export class TopicLink extends OutgoingLink {
   }
 
   private pump(): void {
-    while (this.buffer.length > 0 && this.available > 0 && !this.stopped) {
+    while (this.buffer.length > 0 && this.pumpable > 0 && !this.stopped) {
       if (!this.send(this.buffer.shift()!)) break;
     }
   }

@@ -231,6 +231,40 @@ describe('AMQP 1.0 queues', () => {
     await waitFor(async () => (await api('GET', `/api/queues/${tempName}`)).status === 404, 10_000, 'temp queue deleted');
   });
 
+  it('stops pulling from the queue while a client with plenty of credit does not read its socket', async () => {
+    const total = 300;
+    const producer = await client();
+    const s = await openSender(producer.connection, { target: { address: 'slow.reader.q' } });
+    const body = 'b'.repeat(200_000);
+    let accepted = 0;
+    s.on('accepted', () => (accepted += 1));
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < total && s.sendable()) {
+        s.send({ body });
+        sent += 1;
+      }
+    };
+    s.on('sendable', pump);
+    pump();
+    await waitFor(() => accepted === total, 20_000, 'all sent');
+    const slow = await client();
+    const r = await openReceiver(slow.connection, { source: { address: 'slow.reader.q' } });
+    const got = collect(r);
+    const socket = (slow.connection as unknown as { socket: { pause(): void; resume(): void } }).socket;
+    socket.pause();
+    r.add_credit(total);
+    // What the broker hands out piles up in socket buffers (ours, then the kernel's): with the
+    // client not reading, it must stop well before all 300 (60 MB).
+    await waitFor(async () => (await api('GET', '/api/queues/slow.reader.q')).json.stats.inFlight > 0);
+    await new Promise((res) => setTimeout(res, 300));
+    const inFlight = (await api('GET', '/api/queues/slow.reader.q')).json.stats.inFlight as number;
+    expect(inFlight).toBeLessThan(total / 2);
+    socket.resume();
+    await waitFor(() => got.length === total, 20_000, 'all messages after the reader resumed');
+    for (const g of got) g.delivery.accept();
+  });
+
   it('delays a message by x-opt-delivery-delay', async () => {
     const c = await client();
     const sender = await openSender(c.connection, { target: { address: 'delayed.q' } });
