@@ -178,7 +178,7 @@ export const AMQP_HEADER = Buffer.from('AMQP\x00\x01\x00\x00', 'latin1');
 export const SASL_HEADER = Buffer.from('AMQP\x03\x01\x00\x00', 'latin1');
 
 /** Encode an AMQP frame around a performative (described list) on a channel. */
-export function frame(performative: Buffer, channel = 0, payload = Buffer.alloc(0)): Buffer {
+export function frame(performative: Buffer, channel = 0, payload: Buffer = Buffer.alloc(0)): Buffer {
   const head = Buffer.alloc(8);
   head.writeUInt32BE(8 + performative.length + payload.length, 0);
   head[4] = 2;
