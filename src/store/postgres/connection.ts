@@ -1,7 +1,9 @@
 /**
  * The PostgreSQL side of the store: a connection pool, the schema check on open, and the group
  * commit whose asynchronous executor runs each batch as ONE transaction (BEGIN, a few multi-row
- * statements, COMMIT) on a pooled connection. While a batch is in flight the next one fills.
+ * statements, COMMIT) on a pooled connection; a batch that folds into a single statement (e.g.
+ * only puts) runs it alone in autocommit, which is just as atomic and durable and saves two round
+ * trips. While a batch is in flight the next one fills.
  *
  * Durability: a batch's promises resolve only after COMMIT returned. With synchronous_commit
  * `on` (the server default; also `remote_write` / `remote_apply` with a synchronous standby) the
@@ -17,7 +19,7 @@ import { GroupCommit } from '../group-commit.js';
 import type { StoreObserver } from '../store.js';
 import { BatchState, type Op } from './batch.js';
 import { migrate } from './schema.js';
-import { runBatch } from './statements.js';
+import { planBatch, runPlan } from './statements.js';
 
 export interface ConnectionOptions {
   url: string;
@@ -93,9 +95,15 @@ export async function openConnection(opts: ConnectionOptions): Promise<Connectio
     };
     client.on('error', onError);
     try {
-      await client.query(begin);
-      await runBatch(client, state);
-      await client.query('COMMIT');
+      const plan = planBatch(state);
+      if (plan.length === 1 && !forceSync) {
+        // One statement is atomic on its own: autocommit saves the BEGIN and COMMIT round trips.
+        await runPlan(client, state, plan);
+      } else if (plan.length > 0) {
+        await client.query(begin);
+        await runPlan(client, state, plan);
+        await client.query('COMMIT');
+      }
     } catch (err) {
       // Discard the connection rather than reuse one in an unknown transaction state (no ROLLBACK round trip needed).
       broken ??= err instanceof Error ? err : new Error(String(err));

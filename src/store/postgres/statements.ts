@@ -125,57 +125,68 @@ function columns(rows: Row[], n: number): unknown[][] {
   return out;
 }
 
-async function run(client: PoolClient, state: BatchState, query: QueryConfig): Promise<number> {
-  const res = await client.query(query);
-  const n = res.rowCount ?? 0;
-  state.changes += n;
-  return n;
+/** One statement of a batch; `onRowCount` receives how many rows it changed. */
+export interface PlannedStatement {
+  query: QueryConfig;
+  onRowCount?: (n: number) => void;
 }
 
 /** Purges of one table (committed rows of whole queues / scopes / streams). */
-async function purgeTable(client: PoolClient, state: BatchState, name: TableName, fold: TableFold): Promise<void> {
-  if (fold.purged.size > 0) await run(client, state, q(`purge_${name}`, SQL[name].purge, [[...fold.purged]]));
+function purgeTable(plan: PlannedStatement[], name: TableName, fold: TableFold): void {
+  if (fold.purged.size > 0) plan.push({ query: q(`purge_${name}`, SQL[name].purge, [[...fold.purged]]) });
 }
 
 /** Keyed deletes and upserts of one table. */
-async function applyTable(client: PoolClient, state: BatchState, name: TableName, fold: TableFold): Promise<void> {
+function applyTable(plan: PlannedStatement[], name: TableName, fold: TableFold): void {
   if (fold.effects.size === 0) return;
   const s: TableSpec = TABLES[name];
   const dels: Row[] = [];
   const puts: Row[] = [];
   for (const e of fold.effects.values()) (e.del ? dels : puts).push(e.row);
-  if (dels.length > 0) await run(client, state, q(`delete_${name}`, SQL[name].del, columns(dels, s.key)));
+  if (dels.length > 0) plan.push({ query: q(`delete_${name}`, SQL[name].del, columns(dels, s.key)) });
   if (puts.length === 0) return;
   if (!hasBytea(s)) {
-    await run(client, state, q(`upsert_${name}`, SQL[name].upsert, columns(puts, s.cols.length)));
+    plan.push({ query: q(`upsert_${name}`, SQL[name].upsert, columns(puts, s.cols.length)) });
     return;
   }
   const perStatement = Math.floor(MAX_PARAMS / s.cols.length);
-  for (let i = 0; i < puts.length; i += perStatement) await run(client, state, valuesInsert(s, puts.slice(i, i + perStatement)));
+  for (let i = 0; i < puts.length; i += perStatement) plan.push({ query: valuesInsert(s, puts.slice(i, i + perStatement)) });
 }
 
 const ORDER: readonly TableName[] = ['destinations', 'messages', 'dedup', 'subscriptions', 'retained', 'shards', 'records', 'checkpoints', 'state'];
 
-async function runSegment(client: PoolClient, state: BatchState, seg: Segment): Promise<void> {
+function planSegment(plan: PlannedStatement[], seg: Segment): void {
   // 1. whole-set deletes of committed rows
-  if (seg.dedupExpire !== null) await run(client, state, q('expire_dedup', WRITE.expireDedup, [seg.dedupExpire]));
-  for (const name of ORDER) await purgeTable(client, state, name, seg[name]);
-  if (seg.streamSeqPurged.size > 0) await run(client, state, q('purge_stream_seq', WRITE.purgeStreamSeq, [[...seg.streamSeqPurged]]));
+  if (seg.dedupExpire !== null) plan.push({ query: q('expire_dedup', WRITE.expireDedup, [seg.dedupExpire]) });
+  for (const name of ORDER) purgeTable(plan, name, seg[name]);
+  if (seg.streamSeqPurged.size > 0) plan.push({ query: q('purge_stream_seq', WRITE.purgeStreamSeq, [[...seg.streamSeqPurged]]) });
   // 2. keyed effects (distinct keys: order between tables and kinds does not matter)
-  for (const name of ORDER) await applyTable(client, state, name, seg[name]);
+  for (const name of ORDER) applyTable(plan, name, seg[name]);
   if (seg.receiveCounts.size > 0) {
-    await run(client, state, q('receive_counts', WRITE.receiveCounts, columns([...seg.receiveCounts.values()], 3)));
+    plan.push({ query: q('receive_counts', WRITE.receiveCounts, columns([...seg.receiveCounts.values()], 3)) });
   }
   if (seg.streamMax.size > 0) {
-    await run(client, state, q('stream_max', WRITE.streamMax, [[...seg.streamMax.keys()], [...seg.streamMax.values()]]));
+    plan.push({ query: q('stream_max', WRITE.streamMax, [[...seg.streamMax.keys()], [...seg.streamMax.values()]]) });
   }
 }
 
-/** Execute every step of a batch on `client`, inside the caller's transaction. */
-export async function runBatch(client: PoolClient, state: BatchState): Promise<void> {
+/** The statements of a batch, in execution order (none of them depends on another's result). */
+export function planBatch(state: BatchState): PlannedStatement[] {
+  const plan: PlannedStatement[] = [];
   for (const step of state.steps) {
-    if (step instanceof TrimStep) step.removed = await run(client, state, q('trim', WRITE.trim, [step.stream, step.olderThan]));
-    else await runSegment(client, state, step);
+    if (step instanceof TrimStep) plan.push({ query: q('trim', WRITE.trim, [step.stream, step.olderThan]), onRowCount: (n) => { step.removed = n; } });
+    else planSegment(plan, step);
+  }
+  return plan;
+}
+
+/** Run planned statements on `client` (inside the caller's transaction, or alone in autocommit). */
+export async function runPlan(client: PoolClient, state: BatchState, plan: readonly PlannedStatement[]): Promise<void> {
+  for (const st of plan) {
+    const res = await client.query(st.query);
+    const n = res.rowCount ?? 0;
+    state.changes += n;
+    st.onRowCount?.(n);
   }
 }
 
