@@ -316,6 +316,16 @@ export class MqttFrontEnd implements ProtocolModule {
       }
     }
     const message = toCoreMessage(packet, principal && !principal.anonymous ? principal.name : undefined, Date.now());
+    if (packet.qos === 0 && !packet.retain && message.body.length <= this.ctx.broker.maxMessageBytes) {
+      // QoS 0: nothing to acknowledge and nothing written to disk; the core routes it now (live
+      // subscribers are offered it synchronously), so aedes need not wait for the promise.
+      this.ctx.broker.publish(name, message).catch((err: unknown) => {
+        this.logger.warn({ clientId: client?.id, topic: name, err: errorOf(err).message }, 'MQTT QoS 0 publish not routed by the core; dropped');
+      });
+      markRouted(packet.payload);
+      cb(null);
+      return;
+    }
     let work: Promise<unknown>;
     try {
       const published = this.ctx.broker.publish(name, message, packet.retain ? { retain: true } : {});
