@@ -65,6 +65,7 @@ export class PgAdvisoryLeadership implements Leadership {
   private readonly lostHandlers: Array<(reason: Error) => void> = [];
   /** Failed attempts since acquire() was called (for diagnostics). */
   attempts = 0;
+  private failuresInARow = 0;
 
   constructor(opts: PgAdvisoryLeadershipOptions) {
     if (typeof opts.url !== 'string' || opts.url.length === 0) throw new BrokerError('CONFIG_INVALID', 'postgres advisory lock needs a url');
@@ -103,11 +104,16 @@ export class PgAdvisoryLeadership implements Leadership {
         try {
           won = await this.tryLock();
         } catch (err) {
-          // Not contention: the server is unreachable or refused us. Keep trying, loudly.
-          this.logger.error({ err }, 'advisory lock attempt failed');
+          // Not contention: the server is unreachable or refused us. Keep trying, loudly (the
+          // first failure in a row and then every 100th, so a long outage does not flood the log).
+          this.failuresInARow += 1;
+          if (this.failuresInARow % 100 === 1) {
+            this.logger.error({ err, failuresInARow: this.failuresInARow }, 'advisory lock attempt failed; retrying every pollMs');
+          }
           this.dropClient();
         }
         if (this.closed) return;
+        if (this.client) this.failuresInARow = 0; // connected: contention is not a failure
         if (won) {
           this.acquiring = null;
           this.cancelAcquire = null;
