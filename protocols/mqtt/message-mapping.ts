@@ -17,6 +17,8 @@
 import type { Message } from '../../src/core/message.js';
 
 export const QOS_HEADER = 'x-mqtt-publish-qos';
+import { coreToTopic } from './topic-names.js';
+
 export const TOPIC_HEADER = 'x-mqtt-topic';
 
 export type QoS = 0 | 1 | 2;
@@ -51,8 +53,12 @@ export function deliveryQos(m: Message, subQos: QoS): QoS {
   return pub === undefined ? subQos : pub < subQos ? pub : subQos;
 }
 
-/** The MQTT topic recorded on a message published through MQTT, if any. */
+/**
+ * The MQTT topic of a message taken from a queue: the exact topic recorded on a message published
+ * through MQTT, else the core topic the broker stamps on topic → queue copies, mapped back.
+ */
 export function recordedTopic(m: Message): string | undefined {
   const v = m.headers[TOPIC_HEADER];
-  return typeof v === 'string' && v.length > 0 ? v : undefined;
+  if (typeof v === 'string' && v.length > 0) return v;
+  return m.properties.topic !== undefined ? coreToTopic(m.properties.topic) : undefined;
 }

@@ -48,6 +48,12 @@ export class QueueSubscription extends StompSubscription {
     });
   }
 
+  /** A durable topic subscription reports the concrete topic each message was published to. */
+  private destinationOf(m: QueueDelivery['message']): string {
+    const topic = m.properties.topic;
+    return topic !== undefined && this.destinationHeader.startsWith('/topic/') ? `/topic/${topic}` : this.destinationHeader;
+  }
+
   private deliver(d: QueueDelivery): void {
     const consumer = this.consumer;
     if (!consumer || this.isClosed) return;
@@ -55,7 +61,7 @@ export class QueueSubscription extends StompSubscription {
     const frame = toMessageFrame({
       subscription: this.id,
       messageId: d.id,
-      destination: this.destinationHeader,
+      destination: this.destinationOf(d.message),
       ...(ackId !== undefined ? { ack: ackId } : {}),
       redelivered: d.redelivered,
       message: d.message,

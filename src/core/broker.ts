@@ -325,7 +325,8 @@ export class Broker {
   private async enqueueFromTopic(queueName: string, m: TopicMessage): Promise<unknown> {
     const queue = this.queues.get(queueName);
     if (!queue) throw new BrokerError('NOT_FOUND', `subscription target queue "${queueName}"`);
-    return queue.send(m.message);
+    const message = m.message.properties.topic === m.topic ? m.message : { ...m.message, properties: { ...m.message.properties, topic: m.topic } };
+    return queue.send(message);
   }
 
   // ---------------------------------------------------------------- streams

@@ -27,6 +27,12 @@ export interface MessageProperties {
   type?: string;
   /** Authenticated user that published (set by the broker, not trusted from clients). */
   userId?: string;
+  /**
+   * The core topic the message was published to. Set by the broker on the copies that topic
+   * subscriptions put into queues, so a consumer of a durable subscription (MQTT persistent
+   * session, STOMP/AMQP durable subscriber) learns the concrete topic behind a wildcard.
+   */
+  topic?: string;
 }
 
 export interface Message {

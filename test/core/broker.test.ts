@@ -83,6 +83,8 @@ describe('Broker', () => {
     const r = await b.publish('orders.eu', createMessage('o1'));
     expect(r.delivered).toBe(1);
     expect(b.getQueue('audit')?.stats().visible).toBe(1);
+    const [copy] = await b.getQueue('audit')!.receive();
+    expect(copy!.message.properties.topic).toBe('orders.eu'); // the concrete topic behind the pattern
     await b.deleteQueue('audit');
     expect(b.listSubscriptions().some((s) => s.id === sub.id)).toBe(false);
   });

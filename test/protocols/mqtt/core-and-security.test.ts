@@ -54,6 +54,17 @@ describe('through the core', () => {
     expect(received.find((r) => r.payload === 'escaped')!.topic).toBe(`fw${t}/v1.2//y`);
   });
 
+  it('a persistent session gets the concrete topic of what other protocols published while it was away', async () => {
+    const first = await connect(server, 'tcp', { clientId: 'plant-watch', clean: false });
+    await first.subscribeAsync('plant/+/temp', { qos: 1 });
+    await first.endAsync();
+    expect((await admin(server, 'POST', '/api/topics/plant.p7.temp/messages', { body: '80C' })).status).toBe(201);
+    const back = await connect(server, 'tcp', { clientId: 'plant-watch', clean: false });
+    const received = collect(back);
+    await waitFor(() => received.length === 1, 'queued message after reconnect');
+    expect(received[0]).toMatchObject({ topic: 'plant/p7/temp', payload: '80C', qos: 1 });
+  });
+
   it('a persistent session queue and shared group queues are core queues', async () => {
     const s = await connect(server, 'tcp', { clientId: 'visible', clean: false });
     await s.subscribeAsync('vis/#', { qos: 1 });

@@ -87,6 +87,7 @@ describe('STOMP topics', () => {
     p.frame('SEND', { destination: '/topic/orders.eu', receipt: 's1' }, 'while-here');
     await p.receipt('s1');
     const m1 = await sub.nextCommand('MESSAGE');
+    expect(header(m1, 'destination')).toBe('/topic/orders.eu'); // the concrete topic, not the subscribed pattern
     sub.frame('ACK', { id: header(m1, 'ack')!, receipt: 'a' });
     await sub.receipt('a');
     sub.frame('UNSUBSCRIBE', { id: 'd', receipt: 'u' }); // detaches only
@@ -99,6 +100,7 @@ describe('STOMP topics', () => {
     back.frame('SUBSCRIBE', { id: 'd2', destination: '/topic/orders.>', 'durable-subscription-name': 'audit' });
     await waitFor(() => messages(back).length === 2, 'caught up');
     expect(messages(back).map((m) => m.body.toString())).toEqual(['while-away-1', 'while-away-2']);
+    expect(messages(back).map((m) => header(m, 'destination'))).toEqual(['/topic/orders.us', '/topic/orders.eu']);
     back.frame('UNSUBSCRIBE', { id: 'd2', 'activemq.subscriptionName': 'audit', receipt: 'gone' });
     await back.receipt('gone');
     expect(ts.server.broker.getQueue('stomp.durable.app-1.audit')).toBeUndefined();
