@@ -422,11 +422,9 @@ export class CoreMq {
       return;
     }
     let messageId = d.redelivered ? ids?.get(d.id) : undefined;
-    if (messageId !== undefined && !this.persistence.isTracked(client, messageId)) {
-      packet.dup = true;
-    } else {
-      messageId = this.allocateId(client);
-    }
+    if (messageId === undefined || this.persistence.isTracked(client, messageId)) messageId = this.allocateId(client);
+    // Every redelivery carries DUP, also after a restart or failover when its old packet id is unknown.
+    packet.dup = d.redelivered;
     packet.messageId = messageId;
     ids?.set(d.id, messageId);
     const logger = this.logger;

@@ -54,6 +54,27 @@ describe.each(['tcp', 'tls', 'ws'] as Transport[])('over %s', (t) => {
     expect(gotRetained[0]).toMatchObject({ topic: 'rs/retained', payload: 'kept', retain: true, qos: 1 });
   });
 
+  it('an unacknowledged QoS 1 delivery comes back with DUP=1 after a restart (new packet id)', async () => {
+    server = await startMqttServer({ tls: true });
+    const raw = await RawClient.open(server, t);
+    await raw.connect('dup-after-restart', { clean: false });
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'rdup', qos: 1 }] });
+    await raw.next((p) => p.cmd === 'suback', 'SUBACK');
+    const pub = await connect(server, t);
+    await pub.publishAsync('rdup', 'unacked', { qos: 1 });
+    const first = await raw.next((p) => p.cmd === 'publish', 'first delivery');
+    expect(first).toMatchObject({ dup: false, qos: 1 });
+    raw.destroy(); // no PUBACK
+    await closeAllClients();
+    server = await restart(server);
+    const raw2 = await RawClient.open(server, t);
+    await raw2.connect('dup-after-restart', { clean: false });
+    const again = await raw2.next((p) => p.cmd === 'publish', 'redelivery after restart');
+    expect(again).toMatchObject({ dup: true, qos: 1, topic: 'rdup' });
+    raw2.send({ cmd: 'puback', messageId: again.messageId! });
+    raw2.destroy();
+  });
+
   it('inbound QoS 2: a PUBREC given before a restart is honoured after it (no second delivery, PUBCOMP for the PUBREL)', async () => {
     server = await startMqttServer({ tls: true });
     const watcher = await connect(server, t, { clientId: 'watcher', clean: false });
