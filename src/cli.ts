@@ -40,13 +40,14 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig({ ...(args.configFile ? { file: args.configFile } : {}), env: process.env, overrides: args.overrides });
   const logger = createLogger(config.logLevel);
-  const server = await BrokerServer.start(config, { logger });
+  // Signal handlers go in first: a standby (waiting for the store lock) must stop cleanly too.
+  let server: BrokerServer | undefined;
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutdown requested');
-    server.stop().then(
+    logger.info({ signal, role: server ? undefined : 'starting' }, 'shutdown requested');
+    (server ? server.stop() : Promise.resolve()).then(
       () => {
         logger.flush();
         process.exit(0);
@@ -60,6 +61,12 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  try {
+    server = await BrokerServer.start(config, { logger, onStandby: (s) => { server = s; } });
+  } catch (err) {
+    if (stopping) return -1; // stopped while standby: the shutdown handler exits
+    throw err;
+  }
   return -1; // keep running
 }
 

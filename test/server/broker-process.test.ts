@@ -138,3 +138,16 @@ describe('graceful stop', () => {
     for (const s of sockets) s.destroy();
   });
 });
+
+describe('standby shutdown', () => {
+  it('a standby waiting for the store lock exits 0 on SIGTERM', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    await start(dir.path);
+    const standby = await startBrokerProcess(dir.path, [], {}, { allowStandby: true });
+    cleanups.push(() => standby.stop('SIGKILL'));
+    expect(standby.role).toBe('standby');
+    const exited = await Promise.race([standby.stop('SIGTERM'), new Promise((r) => setTimeout(() => r('timeout'), 15_000))]);
+    expect(exited).toBe(0);
+  });
+});
