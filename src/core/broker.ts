@@ -18,6 +18,7 @@ import type { FilterPolicy } from './topic/filter-policy.js';
 import { Stream } from './stream/stream.js';
 import { parseStreamAttributes, type StreamAttributes } from './stream/stream-attributes.js';
 import { StateMap } from './state-map.js';
+import { sameAttributes } from './same-attributes.js';
 import type { Store, SubscriptionRecord } from '../store/store.js';
 import { silentLogger, type Logger } from '../log.js';
 
@@ -169,22 +170,34 @@ export class Broker {
       }
       return existing;
     }
-    const pending = this.opening.get(name);
-    if (pending) return pending as Promise<Queue>;
-    const promise = (async () => {
+    return this.openOnce(name, async () => {
       await this.ensureDeadLetterQueue(parsed);
       const queue = await this.openQueue(name, parsed);
       if (parsed.durable) await this.store.putDestination({ kind: 'queue', name, attributes: { ...parsed }, createdAt: this.clock.now() });
       this.queues.set(name, queue);
       this.logger.info({ queue: name, durable: parsed.durable, fifo: parsed.fifo }, 'queue created');
       return queue;
-    })();
+    });
+  }
+
+  /** Concurrent creations of one name share a single open (queue and stream share the namespace). */
+  private async openOnce<T extends Queue | Stream>(name: string, open: () => Promise<T>): Promise<T> {
+    const pending = this.opening.get(name);
+    if (pending) return pending as Promise<T>;
+    const promise = open();
     this.opening.set(name, promise);
     try {
       return await promise;
     } finally {
       this.opening.delete(name);
     }
+  }
+
+  /** An existing destination, or a new one when auto-create allows it. */
+  private autoCreated<T>(existing: T | undefined, kind: DestinationKind, name: string, create: () => Promise<T>): Promise<T> {
+    if (existing) return Promise.resolve(existing);
+    if (!this.autoCreate) return Promise.reject(new BrokerError('AUTO_CREATE_DISABLED', `${kind} "${name}"`));
+    return create();
   }
 
   /** Create the redrive target if it does not exist yet (parseQueueAttributes already checked its name). */
@@ -214,11 +227,8 @@ export class Broker {
   }
 
   /** The queue, created on first use unless auto-create is off. */
-  async queue(name: string): Promise<Queue> {
-    const q = this.queues.get(name);
-    if (q) return q;
-    if (!this.autoCreate) throw new BrokerError('AUTO_CREATE_DISABLED', `queue "${name}"`);
-    return this.createQueue(name);
+  queue(name: string): Promise<Queue> {
+    return this.autoCreated(this.queues.get(name), 'queue', name, () => this.createQueue(name));
   }
 
   /** A non-durable queue with a unique name, for request/reply and temp destinations. The caller deletes it. */
@@ -343,21 +353,13 @@ export class Broker {
       }
       return existing;
     }
-    const pending = this.opening.get(name);
-    if (pending) return pending as Promise<Stream>;
-    const promise = (async () => {
+    return this.openOnce(name, async () => {
       const stream = await Stream.open({ name, attributes: parsed, store: this.store, clock: this.clock, logger: this.logger });
       await this.store.putDestination({ kind: 'stream', name, attributes: { ...parsed }, createdAt: this.clock.now() });
       this.streams.set(name, stream);
       this.logger.info({ stream: name, shards: parsed.shardCount }, 'stream created');
       return stream;
-    })();
-    this.opening.set(name, promise);
-    try {
-      return await promise;
-    } finally {
-      this.opening.delete(name);
-    }
+    });
   }
 
   getStream(name: string): Stream | undefined {
@@ -370,11 +372,9 @@ export class Broker {
     return s;
   }
 
-  async stream(name: string): Promise<Stream> {
-    const s = this.streams.get(name);
-    if (s) return s;
-    if (!this.autoCreate) throw new BrokerError('AUTO_CREATE_DISABLED', `stream "${name}"`);
-    return this.createStream(name);
+  /** The stream, created on first use unless auto-create is off. */
+  stream(name: string): Promise<Stream> {
+    return this.autoCreated(this.streams.get(name), 'stream', name, () => this.createStream(name));
   }
 
   async deleteStream(name: string): Promise<boolean> {
@@ -447,14 +447,6 @@ export class Broker {
     for (const s of this.streams.values()) s.close();
     await this.store.flush();
   }
-}
-
-function sameAttributes(a: object, b: object): boolean {
-  return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
-}
-
-function sortKeys(o: object): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).sort(([x], [y]) => x.localeCompare(y)));
 }
 
 export type { Queue, Stream, QueueAttributes, StreamAttributes, TopicAttributes };
