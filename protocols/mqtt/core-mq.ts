@@ -12,85 +12,34 @@
  *                  function, and refuses them (offer() = false → counted as dropped by the core)
  *                  while the client is too far behind (maxQueuedPerClient / maxBufferedBytes);
  *      session   — QoS 1/2 filters of persistent sessions: nothing live; the session's core
- *                  queue (fed by durable queue subscriptions, see persistence.ts) has one push
- *                  consumer per connected session, prefetch = maxInflight; a queue message is
- *                  acked on PUBACK (QoS 1) or PUBREC (QoS 2);
+ *                  queue (fed by durable queue subscriptions, see session-queue-feeds.ts) has one
+ *                  push consumer per connected session, prefetch = maxInflight; a queue message
+ *                  is acked on PUBACK (QoS 1) or PUBREC (QoS 2) — session-consumers.ts;
  *      shared    — `$share/GROUP/FILTER`: one durable core queue per group and filter, fed by
  *                  durable queue subscriptions; each member is a push consumer on it, so members
- *                  compete for messages; acked on PUBACK / PUBCOMP (QoS 0: once written);
+ *                  compete for messages; acked on PUBACK / PUBCOMP (QoS 0: once written)
+ *                  — shared-groups.ts;
  *      local     — `$SYS/...` filters: aedes' internal heartbeat / client events.
+ * This module does the topic-message fan-out (live and local) and the bookkeeping of
+ * registrations; queue-backed deliveries (session, shared) go through queue-delivery.ts.
  * Which client a deliver function belongs to is learnt from authorizeSubscribe (expect()), which
  * aedes always calls right before it registers that client's subscription.
  */
 import type { Broker } from '../../src/core/broker.js';
-import { isBrokerError } from '../../src/core/errors.js';
 import type { Message } from '../../src/core/message.js';
-import type { QueueConsumer, QueueDelivery } from '../../src/core/queue/types.js';
-import type { LiveSubscription, TopicMessage } from '../../src/core/topic/topic-types.js';
+import type { TopicMessage } from '../../src/core/topic/topic-types.js';
 import type { Logger } from '../../src/log.js';
-import type { Principal } from '../../src/security/security-manager.js';
 import type { ConnectionInfo } from '../../src/server/protocol-module.js';
 import type { AedesBroker, AedesClient, AedesPacket, DeliverFn } from './aedes-types.js';
-import { deliveryQos, publishedQos, recordedTopic, toCoreMessage, type QoS } from './message-mapping.js';
-import { type CorePersistence, isRouted, sessionQueueName, unmarkRouted } from './persistence.js';
-import {
-  coreToTopic, encodeSingleLevel, filterToCorePatterns, isSysTopic, literalPrefix, mqttMatches, parseShared, topicToCore,
-} from './topic-names.js';
+import { publishedQos, toCoreMessage } from './message-mapping.js';
+import { type ClientState, type DeliveryLimits, noop, type Registration, toQos } from './mq-state.js';
+import { type CorePersistence, isRouted, unmarkRouted } from './persistence.js';
+import { QueueDeliverer } from './queue-delivery.js';
+import { SessionConsumers } from './session-consumers.js';
+import { SharedGroups } from './shared-groups.js';
+import { coreToTopic, filterToCorePatterns, isSysTopic, mqttMatches, parseShared, topicToCore } from './topic-names.js';
 
-export interface DeliveryLimits {
-  /** QoS 1/2 deliveries from a queue (persistent session, shared group) awaiting acknowledgement, per consumer. */
-  maxInflight: number;
-  /** Live deliveries handed to aedes and not yet written to the socket, per client. */
-  maxQueuedPerClient: number;
-  /** Bytes waiting in the client's socket buffer beyond which live messages are refused. */
-  maxBufferedBytes: number;
-}
-
-/** What the front-end knows about one connection. */
-export interface ClientState {
-  client: AedesClient;
-  info: ConnectionInfo;
-  principal: Principal | undefined;
-  /** CONNECT details seen in preConnect. */
-  connect: { emptyId: boolean; will: AedesPacket | null } | undefined;
-  /**
-   * Filters authorizeSubscribe accepted → the core patterns the client may read (aedes persists a
-   * SUBSCRIBE's whole list, refused ones included; `a/#`'s parent pattern `a` only if the ACL allows it).
-   */
-  allowed: Map<string, string[]>;
-  /** Live deliveries not yet written. */
-  pending: number;
-  release: () => void;
-  regs: Set<Registration>;
-  session: QueueConsumer | undefined;
-  gone: boolean;
-}
-
-type Kind = 'live' | 'session' | 'shared' | 'local';
-
-interface Registration {
-  kind: Kind;
-  filter: string;
-  func: DeliverFn;
-  state: ClientState | undefined;
-  qos: QoS;
-  lives: LiveSubscription[];
-  group: SharedGroup | undefined;
-  consumer: QueueConsumer | undefined;
-  removed: boolean;
-}
-
-interface SharedGroup {
-  queue: string;
-  shareFilter: string; // `$share/g/f` as subscribed
-  filter: string; // f
-  members: Set<Registration>;
-  /** Serialises creation and teardown of the group's queue and subscriptions. */
-  chain: Promise<unknown>;
-  durable: boolean;
-}
-
-const noop = (): void => undefined;
+export type { ClientState, DeliveryLimits } from './mq-state.js';
 
 export class CoreMq {
   private aedes!: AedesBroker;
@@ -98,11 +47,8 @@ export class CoreMq {
   private readonly expected = new Map<string, Set<ClientState>>();
   private readonly regs = new Map<DeliverFn, Registration>();
   private readonly local = new Set<Registration>();
-  private readonly groups = new Map<string, SharedGroup>();
-  /** Shared-group queue changes under way (awaited at shutdown). */
-  private readonly groupOps = new Set<Promise<unknown>>();
-  /** Persistent sessions: core message id → packet id, so a redelivery after reconnect reuses it (DUP=1). */
-  private readonly sessionIds = new Map<string, Map<string, number>>();
+  private readonly sessions: SessionConsumers;
+  private readonly groups: SharedGroups;
   private lastTm: TopicMessage | undefined;
   private lastPacket: AedesPacket | undefined;
   private closed = false;
@@ -112,7 +58,12 @@ export class CoreMq {
     private readonly persistence: CorePersistence,
     private readonly logger: Logger,
     private readonly limits: DeliveryLimits,
-  ) {}
+  ) {
+    const deliverer = new QueueDeliverer(persistence, logger);
+    const isClosed = (): boolean => this.closed;
+    this.sessions = new SessionConsumers(broker, persistence, logger, limits, deliverer, isClosed);
+    this.groups = new SharedGroups(broker, persistence, logger, limits, deliverer, isClosed);
+  }
 
   attach(aedes: AedesBroker): void {
     this.aedes = aedes;
@@ -158,7 +109,7 @@ export class CoreMq {
   /** CONNACK sent and the connect sequence done: a persistent session starts receiving its queue. */
   clientReady(client: AedesClient): void {
     const st = this.states.get(client);
-    if (st && !client.clean) this.startSession(st);
+    if (st && !client.clean) this.sessions.start(st);
   }
 
   /** The connection is gone (or being closed): stop every delivery to it; unacked queue messages are requeued. */
@@ -210,7 +161,7 @@ export class CoreMq {
           cb();
           return;
         }
-        this.joinGroup(reg, filter, shared.group, shared.filter).then(() => cb(), (err: unknown) => {
+        this.groups.join(reg, filter, shared.group, shared.filter).then(() => cb(), (err: unknown) => {
           this.logger.error({ err, clientId: st.client.id, filter }, 'could not join MQTT shared subscription group');
           this.drop(reg);
           cb(err instanceof Error ? err : new Error(String(err)));
@@ -219,7 +170,7 @@ export class CoreMq {
       }
       if (st && !st.client.clean && qos > 0) {
         reg.kind = 'session';
-        if (st.client.connected) this.startSession(st);
+        if (st.client.connected) this.sessions.start(st);
         cb();
         return;
       }
@@ -274,39 +225,16 @@ export class CoreMq {
   }
 
   /** Wait for shared-group queue changes still under way (shutdown). */
-  async settled(): Promise<void> {
-    while (this.groupOps.size > 0) await Promise.all([...this.groupOps]);
-  }
-
-  private trackGroupOp(p: Promise<unknown>): void {
-    const op = p.then(noop, noop);
-    this.groupOps.add(op);
-    void op.then(() => this.groupOps.delete(op));
+  settled(): Promise<void> {
+    return this.groups.settled();
   }
 
   /**
    * After a crash, shared-group queues whose members were all clean sessions are left without
    * members: delete those no persistent session lists (called once at start).
    */
-  async removeOrphanGroups(): Promise<void> {
-    const listed = new Set<string>();
-    for (const [, topic] of this.persistence.sessionFilters()) listed.add(topic);
-    const orphans = new Set<string>();
-    const referenced = new Set<string>();
-    for (const sub of this.broker.listSubscriptions()) {
-      if ('live' in sub) continue;
-      const a = sub.attributes;
-      if (a.createdBy !== 'mqtt' || typeof a.share !== 'string' || typeof a.filter !== 'string') continue;
-      if (listed.has(`$share/${a.share}/${a.filter}`)) referenced.add(sub.queue);
-      else orphans.add(sub.queue);
-    }
-    // a group queue whose subscriptions are gone (interrupted removal) is an orphan too
-    for (const q of this.broker.listQueues()) if (q.name.startsWith('mqtt.shared.') && !referenced.has(q.name)) orphans.add(q.name);
-    for (const queue of orphans) {
-      if (this.groups.has(queue)) continue;
-      await this.broker.deleteQueue(queue);
-      this.logger.info({ queue }, 'removed an MQTT shared subscription queue left without members');
-    }
+  removeOrphanGroups(): Promise<void> {
+    return this.groups.removeOrphanGroups();
   }
 
   close(cb?: () => void): void {
@@ -371,165 +299,6 @@ export class CoreMq {
     return st.pending >= this.limits.maxQueuedPerClient || st.client.conn.writableLength >= this.limits.maxBufferedBytes;
   }
 
-  // ------------------------------------------------------------------ queue-backed deliveries
-
-  private startSession(st: ClientState): void {
-    if (st.session || st.gone || this.closed) return;
-    const clientId = st.client.id;
-    const queue = this.broker.getQueue(sessionQueueName(clientId));
-    if (!queue) return; // no QoS 1/2 filter yet
-    let consumer: QueueConsumer | undefined;
-    consumer = queue.addConsumer({
-      prefetch: this.limits.maxInflight,
-      tag: `mqtt:${clientId}`,
-      onMessage: (d) => this.deliverSession(st, consumer!, d),
-      onClosed: (reason) => {
-        if (st.session === consumer) st.session = undefined;
-        this.persistence.untrack(st.client, consumer!);
-        this.logger.debug({ clientId, reason }, 'MQTT session queue consumer ended by the queue');
-      },
-    });
-    st.session = consumer;
-  }
-
-  private deliverSession(st: ClientState, consumer: QueueConsumer, d: QueueDelivery): void {
-    const client = st.client;
-    const clientId = client.id;
-    const topic = recordedTopic(d.message) ?? this.fallbackTopic(this.persistence.sessionFiltersOf(clientId), d);
-    const subQos = this.persistence.sessionQos(clientId, topic) ?? 1;
-    const qos = deliveryQos(d.message, subQos);
-    this.deliverFromQueue(st, consumer, d, topic, qos, this.idsOf(clientId));
-  }
-
-  private idsOf(clientId: string): Map<string, number> {
-    let ids = this.sessionIds.get(clientId);
-    if (!ids) this.sessionIds.set(clientId, (ids = new Map()));
-    return ids;
-  }
-
-  private deliverFromQueue(st: ClientState, consumer: QueueConsumer, d: QueueDelivery, topic: string, qos: QoS, ids: Map<string, number> | undefined): void {
-    const client = st.client;
-    const packet: AedesPacket = { cmd: 'publish', topic, payload: d.message.body, qos, retain: false, dup: false };
-    if (st.gone || client.closed) {
-      safeNack(consumer, d.tag, this.logger);
-      return;
-    }
-    if (qos === 0) {
-      client.deliver0(packet, () => {
-        if (client.closed) safeNack(consumer, d.tag, this.logger);
-        else consumer.ack(d.tag).catch((err: unknown) => this.logger.debug({ err, clientId: client.id }, 'ack of a QoS 0 queue delivery failed'));
-      });
-      return;
-    }
-    let messageId = d.redelivered ? ids?.get(d.id) : undefined;
-    if (messageId === undefined || this.persistence.isTracked(client, messageId)) messageId = this.allocateId(client);
-    // Every redelivery carries DUP, also after a restart or failover when its old packet id is unknown.
-    packet.dup = d.redelivered;
-    packet.messageId = messageId;
-    ids?.set(d.id, messageId);
-    const logger = this.logger;
-    this.persistence.track(client, messageId, {
-      packet,
-      qos,
-      released: false,
-      owner: consumer,
-      ack: () => consumer.ack(d.tag).catch((err: unknown) => {
-        if (isBrokerError(err, 'RECEIPT_INVALID')) logger.debug({ err, clientId: client.id, messageId }, 'PUBACK/PUBREC for a delivery already returned to its queue');
-        else logger.error({ err, clientId: client.id, messageId }, 'removing an acknowledged MQTT delivery from its queue failed; it may be redelivered');
-      }),
-      ...(ids ? { onSettled: () => { ids.delete(d.id); } } : {}),
-    });
-    client.deliverQoS(packet, noop);
-  }
-
-  /** A packet id not in flight on this connection, from aedes' own counter so the two never collide. */
-  private allocateId(client: AedesClient): number {
-    for (let i = 0; i < 65535; i++) {
-      const id = client._nextId;
-      client._nextId = id >= 65535 ? 1 : id + 1;
-      if (!this.persistence.isTracked(client, id)) return id;
-    }
-    return client._nextId;
-  }
-
-  /**
-   * Topic for a queued message without a recorded MQTT topic (published by another protocol):
-   * queue copies do not carry the topic they were published to. Best effort: the subscribed
-   * filter when it has no wildcard, else its literal prefix.
-   */
-  private fallbackTopic(filters: string[], d: QueueDelivery): string {
-    const f = filters[0];
-    const topic = f === undefined ? 'unknown' : literalPrefix(f) || 'unknown';
-    this.logger.debug({ messageId: d.id, topic }, 'queued message has no recorded MQTT topic; delivering on the filter prefix');
-    return topic;
-  }
-
-  private groupQueueName(group: string, filter: string): string {
-    return `mqtt.shared.${encodeSingleLevel(group, false, false)}.${encodeSingleLevel(filter, false, true)}`;
-  }
-
-  private joinGroup(reg: Registration, shareFilter: string, group: string, filter: string): Promise<void> {
-    const queue = this.groupQueueName(group, filter);
-    let g = this.groups.get(queue);
-    if (!g) {
-      g = { queue, shareFilter, filter, members: new Set(), chain: Promise.resolve(), durable: false };
-      this.groups.set(queue, g);
-    }
-    reg.group = g;
-    g.members.add(reg);
-    const grp = g;
-    const run = grp.chain.then(async () => {
-      if (reg.removed) return;
-      if (!grp.durable) {
-        for (const pattern of filterToCorePatterns(filter)) {
-          await this.broker.subscribeQueue({
-            id: `mqtt-shared:${queue}:${pattern}`, pattern, queue, attributes: { createdBy: 'mqtt', share: group, filter },
-          });
-        }
-        grp.durable = true;
-      }
-      if (reg.removed) return;
-      const st = reg.state!;
-      const q = await this.broker.queue(queue);
-      let consumer: QueueConsumer | undefined;
-      consumer = q.addConsumer({
-        prefetch: this.limits.maxInflight,
-        tag: `mqtt:${st.client.id}:${shareFilter}`,
-        onMessage: (d) => {
-          const topic = recordedTopic(d.message) ?? this.fallbackTopic([filter], d);
-          this.deliverFromQueue(st, consumer!, d, topic, deliveryQos(d.message, reg.qos), undefined);
-        },
-        onClosed: () => {
-          if (reg.consumer === consumer) reg.consumer = undefined;
-          this.persistence.untrack(st.client, consumer!);
-        },
-      });
-      reg.consumer = consumer;
-    });
-    grp.chain = run.catch(noop);
-    this.trackGroupOp(run);
-    return run;
-  }
-
-  private leaveGroup(reg: Registration): void {
-    const g = reg.group;
-    if (!g) return;
-    reg.group = undefined;
-    g.members.delete(reg);
-    if (g.members.size > 0) return;
-    g.chain = g.chain.then(async () => {
-      if (g.members.size > 0 || !g.durable) return;
-      // Persistent sessions that subscribed keep the group (and its queued messages) alive.
-      for (const [, topic] of this.persistence.sessionFilters()) if (topic === g.shareFilter) return;
-      g.durable = false;
-      if (this.groups.get(g.queue) === g) this.groups.delete(g.queue);
-      if (this.closed) return;
-      await this.broker.deleteQueue(g.queue);
-      this.logger.debug({ queue: g.queue }, 'MQTT shared subscription group removed (no members left)');
-    }).catch((err: unknown) => this.logger.error({ err, queue: g.queue }, 'could not remove an MQTT shared subscription group'));
-    this.trackGroupOp(g.chain);
-  }
-
   private drop(reg: Registration): void {
     if (reg.removed) return;
     reg.removed = true;
@@ -544,19 +313,6 @@ export class CoreMq {
       c.close();
       if (reg.state) this.persistence.untrack(reg.state.client, c);
     }
-    if (reg.kind === 'shared') this.leaveGroup(reg);
-  }
-}
-
-function toQos(n: number): QoS {
-  return n >= 2 ? 2 : n === 1 ? 1 : 0;
-}
-
-function safeNack(consumer: QueueConsumer, tag: number, logger: Logger): void {
-  if (consumer.closed) return;
-  try {
-    consumer.nack(tag, { requeue: true, countDelivery: false });
-  } catch (err) {
-    logger.debug({ err, tag }, 'nack of a queue delivery failed (already settled)');
+    if (reg.kind === 'shared') this.groups.leave(reg);
   }
 }

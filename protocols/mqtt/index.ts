@@ -6,13 +6,14 @@
  * Acknowledgement rule: a PUBLISH reaches the core in aedes' authorizePublish hook, which aedes
  * calls before it writes PUBACK / PUBREC; the hook returns only once Broker.publish resolved
  * (durable copies committed), so a QoS 1/2 acknowledgement means "on disk" wherever a durable
- * destination (queue subscription, persistent session, retained) took the message.
+ * destination (queue subscription, persistent session, retained) took the message
+ * (inbound-publish.ts). Options and their defaults: mqtt-options.ts.
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createWebSocketStream, type WebSocket } from 'ws';
 import { Aedes } from 'aedes';
-import { BrokerError, isBrokerError } from '../../src/core/errors.js';
+import { BrokerError } from '../../src/core/errors.js';
 import { validateName } from '../../src/core/names.js';
 import type { Logger } from '../../src/log.js';
 import type {
@@ -21,47 +22,20 @@ import type {
 import type { AedesBroker, AedesClient, AedesPacket, AedesSubscription } from './aedes-types.js';
 import { CoreMq, type ClientState } from './core-mq.js';
 import { FrameGuard } from './frame-guard.js';
-import { toCoreMessage } from './message-mapping.js';
-import { CorePersistence, isStoreFailure, markRouted, sessionQueueName } from './persistence.js';
+import { authError, errorOf } from './hook-errors.js';
+import { InboundPublishes } from './inbound-publish.js';
+import {
+  AEDES_MAX_TOPIC_LEVELS, type MqttOptions, resolveMqttOptions, type ResolvedMqttOptions, topicLevelsClamped,
+} from './mqtt-options.js';
+import { CorePersistence, sessionQueueName } from './persistence.js';
 import { filterToCorePatterns, isSysTopic, parseShared, topicToCore, validateFilter } from './topic-names.js';
 
-export interface MqttOptions {
-  /** Largest MQTT packet accepted (bytes, fixed header included). Default: config.limits.maxFrameBytes. */
-  maxPacketBytes?: number;
-  /** Most topic levels in a name or filter. Default 100 (aedes' ceiling; higher values are clamped). */
-  maxTopicLevels?: number;
-  /** QoS 1/2 messages from a queue (persistent session, shared group) in flight per consumer. Default 500. */
-  maxInflight?: number;
-  /** Inbound QoS 2 messages awaiting PUBREL per client. Default 1000. */
-  maxInflightInbound?: number;
-  /** Live messages waiting to be written to one client before it counts as slow (messages are then dropped). Default 10 000. */
-  maxQueuedPerClient?: number;
-  /** Bytes buffered for one client's socket before it counts as slow. Default 8 MiB. */
-  maxBufferedBytes?: number;
-  /** A client whose socket does not drain for this long is disconnected. Default 60 000 (0 = never). */
-  drainTimeoutMs?: number;
-  /** Time allowed between accepting a connection and its CONNECT. Default 30 000. */
-  connectTimeoutMs?: number;
-  /** aedes `$SYS` heartbeat; wills left by a previous process are published after 4 intervals. Default 60 000. */
-  heartbeatIntervalMs?: number;
-}
-
-const AEDES_MAX_TOPIC_LEVELS = 100;
-
-type Callback = (err?: Error | null) => void;
+export type { MqttOptions } from './mqtt-options.js';
 
 interface ConnectInfo {
   clientId?: string;
   clean?: boolean;
   will?: AedesPacket;
-}
-
-function authError(returnCode: 2 | 4 | 5, message: string): Error & { returnCode: number } {
-  return Object.assign(new Error(message), { returnCode });
-}
-
-function errorOf(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
 }
 
 export class MqttFrontEnd implements ProtocolModule {
@@ -74,44 +48,39 @@ export class MqttFrontEnd implements ProtocolModule {
   private readonly logger: Logger;
   private readonly persistence: CorePersistence;
   private readonly mq: CoreMq;
+  private readonly publishes: InboundPublishes;
   private readonly maxPacketBytes: number;
-  private readonly maxInflightInbound: number;
-  /** QoS 2 PUBLISHes being published (key: client id + packet id): a duplicate waits for the first. */
-  private readonly qos2InFlight = new Map<string, Promise<void>>();
 
-  private constructor(private readonly ctx: ServerContext, opts: MqttOptions) {
+  private constructor(private readonly ctx: ServerContext, opts: ResolvedMqttOptions) {
     this.logger = ctx.logger.child({ protocol: 'mqtt' });
-    this.maxPacketBytes = opts.maxPacketBytes ?? ctx.config.limits.maxFrameBytes;
-    this.maxInflightInbound = opts.maxInflightInbound ?? 1000;
+    this.maxPacketBytes = opts.maxPacketBytes;
     this.persistence = new CorePersistence(ctx.broker, this.logger, {
       allowedPatterns: (client, filter) => this.mq.stateOf(client as AedesClient)?.allowed.get(filter),
     });
-    this.mq = new CoreMq(ctx.broker, this.persistence, this.logger, {
-      maxInflight: opts.maxInflight ?? 500,
-      maxQueuedPerClient: opts.maxQueuedPerClient ?? 10_000,
-      maxBufferedBytes: opts.maxBufferedBytes ?? 8 * 1024 * 1024,
-    });
+    this.mq = new CoreMq(ctx.broker, this.persistence, this.logger, opts.delivery);
+    this.publishes = new InboundPublishes(ctx, this.mq, this.persistence, this.logger, opts.maxInflightInbound, () => this.closing);
   }
 
-  static async start(ctx: ServerContext, opts: MqttOptions = {}): Promise<MqttFrontEnd> {
+  static async start(ctx: ServerContext, options: MqttOptions = {}): Promise<MqttFrontEnd> {
+    const opts = resolveMqttOptions(options, ctx.config.limits.maxFrameBytes);
     const fe = new MqttFrontEnd(ctx, opts);
-    const maxTopicLevels = opts.maxTopicLevels ?? AEDES_MAX_TOPIC_LEVELS;
-    if (maxTopicLevels > AEDES_MAX_TOPIC_LEVELS) {
+    const maxTopicLevels = opts.maxTopicLevels;
+    if (topicLevelsClamped(opts)) {
       fe.logger.warn({ maxTopicLevels, effective: AEDES_MAX_TOPIC_LEVELS }, 'MQTT maxTopicLevels above aedes\' ceiling; clamped');
     }
     const aedes = (await Aedes.createBroker({
       persistence: fe.persistence,
       mq: fe.mq,
       concurrency: 1000,
-      heartbeatInterval: opts.heartbeatIntervalMs ?? 60_000,
-      connectTimeout: opts.connectTimeoutMs ?? 30_000,
-      drainTimeout: opts.drainTimeoutMs ?? 60_000,
-      maxInflightInbound: fe.maxInflightInbound,
+      heartbeatInterval: opts.heartbeatIntervalMs,
+      connectTimeout: opts.connectTimeoutMs,
+      drainTimeout: opts.drainTimeoutMs,
+      maxInflightInbound: opts.maxInflightInbound,
       maxTopicLevels: Math.min(maxTopicLevels, AEDES_MAX_TOPIC_LEVELS),
       maxClientsIdLength: 65_535,
       preConnect: (client, packet, cb) => fe.preConnect(client as unknown as AedesClient, packet as unknown as ConnectInfo, cb),
       authenticate: (client, username, password, cb) => fe.authenticate(client as unknown as AedesClient, username, password, cb as (err: Error | null, ok: boolean | null) => void),
-      authorizePublish: (client, packet, cb) => fe.authorizePublish(client as unknown as AedesClient | null, packet as unknown as AedesPacket, cb),
+      authorizePublish: (client, packet, cb) => fe.publishes.authorize(client as unknown as AedesClient | null, packet as unknown as AedesPacket, cb),
       authorizeSubscribe: (client, sub, cb) => fe.authorizeSubscribe(client as unknown as AedesClient, sub as unknown as AedesSubscription, cb as (err: Error | null, sub?: AedesSubscription | null) => void),
     })) as unknown as AedesBroker;
     fe.aedes = aedes;
@@ -259,117 +228,6 @@ export class MqttFrontEnd implements ProtocolModule {
     return undefined;
   }
 
-  private authorizePublish(client: AedesClient | null, packet: AedesPacket, cb: Callback): void {
-    const st = client ? this.mq.stateOf(client) : undefined;
-    const isWill = client === null || packet === client.will;
-    if (this.closing && isWill) {
-      // Graceful shutdown is not a client failure: keep the will for after the restart.
-      cb(new Error('server shutting down; will kept'));
-      return;
-    }
-    const topic = packet.topic;
-    if (isSysTopic(topic) || topic.startsWith('$SYS/')) {
-      this.logger.info({ clientId: client?.id, topic }, 'MQTT publish to $SYS dropped');
-      markRouted(packet.payload);
-      cb(null);
-      return;
-    }
-    let name: string;
-    try {
-      name = topicToCore(topic);
-    } catch (err) {
-      this.logger.warn({ clientId: client?.id, topic, err: errorOf(err).message }, 'MQTT publish to an invalid topic; disconnecting');
-      cb(errorOf(err));
-      return;
-    }
-    const principal = st?.principal;
-    if (!isWill && client) {
-      if (!principal) {
-        cb(new Error('not authenticated'));
-        return;
-      }
-      if (!this.ctx.security.authorize(principal, 'write', { kind: 'topic', name })) {
-        // MQTT 3.1.1 cannot refuse a PUBLISH: acknowledge it and drop the message.
-        this.logger.info({ clientId: client.id, user: principal.name, topic: name }, 'MQTT publish not authorized; dropped');
-        markRouted(packet.payload);
-        cb(null);
-        return;
-      }
-    }
-    let key: string | undefined;
-    if (packet.qos === 2 && client && !isWill && packet.messageId !== undefined) {
-      key = `${packet.messageId}/${client.id}`;
-      const first = this.qos2InFlight.get(key);
-      if (first) {
-        // A retransmission while the original is still being published: answer when it is done.
-        first.then(() => { markRouted(packet.payload); cb(null); }, (err: unknown) => cb(errorOf(err)));
-        return;
-      }
-      if (this.persistence.hasIncoming(client.id, packet.messageId)) {
-        markRouted(packet.payload); // already published; aedes answers PUBREC again
-        cb(null);
-        return;
-      }
-      if (this.persistence.incomingCount(client.id) >= this.maxInflightInbound) {
-        cb(new Error(`more than ${this.maxInflightInbound} inbound QoS 2 messages awaiting PUBREL`));
-        return;
-      }
-    }
-    const message = toCoreMessage(packet, principal && !principal.anonymous ? principal.name : undefined, Date.now());
-    if (packet.qos === 0 && !packet.retain && message.body.length <= this.ctx.broker.maxMessageBytes) {
-      // QoS 0: nothing to acknowledge and nothing written to disk; the core routes it now (live
-      // subscribers are offered it synchronously), so aedes need not wait for the promise.
-      this.ctx.broker.publish(name, message).catch((err: unknown) => {
-        this.logger.warn({ clientId: client?.id, topic: name, err: errorOf(err).message }, 'MQTT QoS 0 publish not routed by the core; dropped');
-      });
-      markRouted(packet.payload);
-      cb(null);
-      return;
-    }
-    let work: Promise<unknown>;
-    try {
-      const published = this.ctx.broker.publish(name, message, packet.retain ? { retain: true } : {});
-      // Issued in the same tick as the publish's own writes, so group commit puts the QoS 2
-      // "seen" record into the same transaction whenever the message itself is written.
-      work = key !== undefined ? Promise.all([published, this.persistence.markIncoming(client!.id, packet.messageId!)]) : published;
-    } catch (err) {
-      work = Promise.reject(err);
-    }
-    if (key === undefined) {
-      work.then(() => {
-        markRouted(packet.payload);
-        cb(null);
-      }, (err: unknown) => this.publishFailed(client, packet, name, err, cb));
-      return;
-    }
-    const k = key;
-    const done = work.then(() => {
-      markRouted(packet.payload);
-    });
-    this.qos2InFlight.set(k, done);
-    void done.then(() => this.qos2InFlight.delete(k), () => this.qos2InFlight.delete(k));
-    done.then(() => cb(null), (err: unknown) => this.publishFailed(client, packet, name, err, cb));
-  }
-
-  private publishFailed(client: AedesClient | null, packet: AedesPacket, name: string, err: unknown, cb: Callback): void {
-    const fields = { clientId: client?.id, topic: name, qos: packet.qos, err: errorOf(err).message };
-    if (isBrokerError(err, 'AUTO_CREATE_DISABLED')) {
-      this.logger.warn(fields, 'MQTT publish to a topic that does not exist (auto-create is off); dropped');
-      markRouted(packet.payload);
-      cb(null);
-      return;
-    }
-    if (packet.qos === 2 && client && packet.messageId !== undefined) {
-      // Not published: forget the "seen" id so a retransmission is published for real.
-      this.persistence.incomingDelPacket(client, { messageId: packet.messageId }).catch((e: unknown) => {
-        this.logger.debug({ err: e, clientId: client.id }, 'no QoS 2 inbound record to undo');
-      });
-    }
-    if (isStoreFailure(err)) this.logger.error(fields, 'MQTT publish failed in the core; not acknowledged, disconnecting the client');
-    else this.logger.warn(fields, 'MQTT publish refused by the core; disconnecting the client');
-    cb(errorOf(err));
-  }
-
   private authorizeSubscribe(client: AedesClient, sub: AedesSubscription, cb: (err: Error | null, sub?: AedesSubscription | null) => void): void {
     const st = this.mq.stateOf(client);
     const principal = st?.principal;
@@ -411,7 +269,7 @@ export class MqttFrontEnd implements ProtocolModule {
     this.closing = true;
     this.persistence.keepWills = true;
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
-    await Promise.allSettled([...this.qos2InFlight.values()]);
+    await this.publishes.settled();
     await Promise.all([this.mq.settled(), this.persistence.settled()]);
     this.logger.info('MQTT front-end closed');
   }
