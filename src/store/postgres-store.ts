@@ -29,6 +29,7 @@ import {
 } from './postgres/rows.js';
 import { SCHEMA_VERSION } from './postgres/schema.js';
 import { readQuery, type ReadName } from './postgres/statements.js';
+import { StoreStatsTally, type StoreStats } from './store-stats.js';
 import type {
   CheckpointRecord, DedupRecord, DestinationRecord, RetainedRecord, ShardRecord, Store, StoreObserver,
   StoredMessage, StreamRecord, SubscriptionRecord,
@@ -47,13 +48,8 @@ export interface PostgresStoreOptions {
   poolSize?: number;
 }
 
-export interface PostgresStoreStats {
-  commits: number;
-  operations: number;
-  failedBatches: number;
-  /** Rows inserted, updated or deleted by committed batches (coalesced writes add nothing). */
-  rowChanges: number;
-}
+/** Counters since construction (across open/close cycles). */
+export type PostgresStoreStats = StoreStats;
 
 export interface PostgresStoreSettings {
   synchronousCommit: string;
@@ -69,8 +65,7 @@ export class PostgresStore implements Store {
   private conn: Connection | null = null;
   private opening: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
-  private rowChanges = 0;
-  private statsBase = { commits: 0, operations: 0, failedBatches: 0 };
+  private readonly tally = new StoreStatsTally();
 
   constructor(opts: PostgresStoreOptions) {
     if (typeof opts.url !== 'string' || opts.url.length === 0) throw new BrokerError('CONFIG_INVALID', 'postgres store needs a url');
@@ -93,7 +88,7 @@ export class PostgresStore implements Store {
       maxBatch: this.opts.maxBatch,
       maxDelayMs: this.opts.maxDelayMs,
       poolSize: this.opts.poolSize,
-      onRowChanges: (n) => { this.rowChanges += n; },
+      onRowChanges: (n) => { this.tally.addRowChanges(n); },
     });
     this.logger.info({ url: redactUrl(this.opts.url), synchronousCommit: this.conn.synchronousCommit }, 'postgres store opened');
   }
@@ -114,12 +109,7 @@ export class PostgresStore implements Store {
     try {
       await conn.gc.close();
     } finally {
-      const s = conn.gc.stats;
-      this.statsBase = {
-        commits: this.statsBase.commits + s.commits,
-        operations: this.statsBase.operations + s.operations,
-        failedBatches: this.statsBase.failedBatches + s.failedBatches,
-      };
+      this.tally.retire(conn.gc.stats);
       this.conn = null;
       await conn.pool.end();
       this.logger.info({ url: redactUrl(this.opts.url) }, 'postgres store closed');
@@ -128,13 +118,7 @@ export class PostgresStore implements Store {
 
   /** Counters since construction (across open/close cycles). */
   stats(): PostgresStoreStats {
-    const s = this.conn?.gc.stats ?? { commits: 0, operations: 0, failedBatches: 0 };
-    return {
-      commits: this.statsBase.commits + s.commits,
-      operations: this.statsBase.operations + s.operations,
-      failedBatches: this.statsBase.failedBatches + s.failedBatches,
-      rowChanges: this.rowChanges,
-    };
+    return this.tally.snapshot(this.conn?.gc.stats);
   }
 
   /** Effective settings, for diagnostics and tests. Throws STORE_CLOSED when not open. */

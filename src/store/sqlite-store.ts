@@ -25,6 +25,7 @@ import {
   type CheckpointRow, type DedupRow, type DestinationRow, type MessageRow, type RecordRow, type RetainedRow, type ShardRow, type SubscriptionRow,
 } from './sqlite/rows.js';
 import type { Statements } from './sqlite/statements.js';
+import { StoreStatsTally, type StoreStats } from './store-stats.js';
 import type {
   CheckpointRecord, DedupRecord, DestinationRecord, RetainedRecord, ShardRecord, Store, StoreObserver,
   StoredMessage, StreamRecord, SubscriptionRecord,
@@ -43,13 +44,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-export interface SqliteStoreStats {
-  commits: number;
-  operations: number;
-  failedBatches: number;
-  /** Rows inserted, updated or deleted by committed batches (coalesced writes add nothing). */
-  rowChanges: number;
-}
+/** Counters since construction (across open/close cycles). */
+export type SqliteStoreStats = StoreStats;
 
 const KINDS: ReadonlySet<string> = new Set(['queue', 'topic', 'stream']);
 
@@ -60,8 +56,7 @@ export class SqliteStore implements Store {
   private readonly opts: SqliteStoreOptions;
   private conn: Connection | null = null;
   private closing: Promise<void> | null = null;
-  private rowChanges = 0;
-  private statsBase = { commits: 0, operations: 0, failedBatches: 0 };
+  private readonly tally = new StoreStatsTally();
 
   constructor(opts: SqliteStoreOptions) {
     if (typeof opts.path !== 'string' || opts.path.length === 0) throw new BrokerError('CONFIG_INVALID', 'sqlite store needs a path');
@@ -76,7 +71,7 @@ export class SqliteStore implements Store {
     this.conn = openConnection({
       ...this.opts,
       logger: this.logger,
-      onRowChanges: (n) => { this.rowChanges += n; },
+      onRowChanges: (n) => { this.tally.addRowChanges(n); },
     });
     this.logger.info({ path: this.path }, 'sqlite store opened');
   }
@@ -97,12 +92,7 @@ export class SqliteStore implements Store {
     try {
       await conn.gc.close();
     } finally {
-      const s = conn.gc.stats;
-      this.statsBase = {
-        commits: this.statsBase.commits + s.commits,
-        operations: this.statsBase.operations + s.operations,
-        failedBatches: this.statsBase.failedBatches + s.failedBatches,
-      };
+      this.tally.retire(conn.gc.stats);
       this.conn = null;
       conn.db.close();
       this.logger.info({ path: this.path }, 'sqlite store closed');
@@ -111,13 +101,7 @@ export class SqliteStore implements Store {
 
   /** Counters since construction (across open/close cycles). */
   stats(): SqliteStoreStats {
-    const s = this.conn?.gc.stats ?? { commits: 0, operations: 0, failedBatches: 0 };
-    return {
-      commits: this.statsBase.commits + s.commits,
-      operations: this.statsBase.operations + s.operations,
-      failedBatches: this.statsBase.failedBatches + s.failedBatches,
-      rowChanges: this.rowChanges,
-    };
+    return this.tally.snapshot(this.conn?.gc.stats);
   }
 
   /** Effective connection settings, for diagnostics and tests. Throws STORE_CLOSED when not open. */
