@@ -31,6 +31,7 @@ import Database from 'better-sqlite3';
 import { BrokerError } from '../core/errors.js';
 import type { Logger } from '../log.js';
 import type { Leadership } from './leadership.js';
+import { LostHandlers } from './lost-handlers.js';
 
 export interface FileLockLeadershipOptions {
   /** The lock file (created if missing; its directory must exist). */
@@ -70,7 +71,7 @@ export class FileLockLeadership implements Leadership {
   private closed = false;
   private acquiring: Promise<void> | null = null;
   private cancelAcquire: ((err: Error) => void) | null = null;
-  private readonly lostHandlers: Array<(reason: Error) => void> = [];
+  private readonly lostHandlers = new LostHandlers();
   /** Failed attempts since acquire() was called (for diagnostics). */
   attempts = 0;
 
@@ -87,7 +88,7 @@ export class FileLockLeadership implements Leadership {
   }
 
   onLost(handler: (reason: Error) => void): void {
-    this.lostHandlers.push(handler);
+    this.lostHandlers.add(handler);
   }
 
   acquire(): Promise<void> {
@@ -197,13 +198,7 @@ export class FileLockLeadership implements Leadership {
   private lose(reason: Error): void {
     this.logger.fatal({ err: reason }, 'store lock lost');
     this.release();
-    for (const h of this.lostHandlers) {
-      try {
-        h(reason);
-      } catch (err) {
-        this.logger.error({ err }, 'leadership-lost handler failed');
-      }
-    }
+    this.lostHandlers.notify(reason, this.logger);
   }
 
   private release(): void {

@@ -29,6 +29,7 @@ import pg from 'pg';
 import { BrokerError } from '../core/errors.js';
 import type { Logger } from '../log.js';
 import type { Leadership } from './leadership.js';
+import { LostHandlers } from './lost-handlers.js';
 
 /**
  * The default lock key: the first 8 bytes of SHA-256("interchange") as a signed 64-bit integer.
@@ -62,7 +63,7 @@ export class PgAdvisoryLeadership implements Leadership {
   private closed = false;
   private acquiring: Promise<void> | null = null;
   private cancelAcquire: ((err: Error) => void) | null = null;
-  private readonly lostHandlers: Array<(reason: Error) => void> = [];
+  private readonly lostHandlers = new LostHandlers();
   /** Failed attempts since acquire() was called (for diagnostics). */
   attempts = 0;
   private failuresInARow = 0;
@@ -89,7 +90,7 @@ export class PgAdvisoryLeadership implements Leadership {
   }
 
   onLost(handler: (reason: Error) => void): void {
-    this.lostHandlers.push(handler);
+    this.lostHandlers.add(handler);
   }
 
   acquire(): Promise<void> {
@@ -199,13 +200,7 @@ export class PgAdvisoryLeadership implements Leadership {
     this.logger.fatal({ err: reason }, 'advisory lock lost');
     this.clearTimer();
     this.dropClient();
-    for (const h of this.lostHandlers) {
-      try {
-        h(reason);
-      } catch (err) {
-        this.logger.error({ err }, 'leadership-lost handler failed');
-      }
-    }
+    this.lostHandlers.notify(reason, this.logger);
   }
 
   /** Forget the current connection and end it in the background (it may be dead already). */
