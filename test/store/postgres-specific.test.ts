@@ -4,8 +4,6 @@
  * written for put + delete), failure reporting and recovery, schema versioning, bad input, and
  * kill -9 of a writing process.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isBrokerError } from '../../src/core/errors.js';
 import { createMessage } from '../../src/core/message.js';
@@ -13,6 +11,7 @@ import { PostgresStore } from '../../src/store/postgres-store.js';
 import { SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
 import type { StoredMessage } from '../../src/store/store.js';
 import { postgresSkipReason, type PostgresCluster } from '../support/postgres-cluster.js';
+import { runKilledWriter } from './kill-writer.js';
 import { freshSchema, postgresHarness, sql, startPostgresCluster } from './postgres-helpers.js';
 
 const msg = (seq: number, queue = 'q'): StoredMessage => ({
@@ -210,28 +209,8 @@ describe.skipIf(skip !== null)('PostgresStore', () => {
 
   it('loses no acknowledged write when the writing process is killed (kill -9)', async () => {
     const h = await harness();
-    const fixture = fileURLToPath(new URL('./fixtures/postgres-writer.ts', import.meta.url));
-    const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture, h.url, '20', '1000000'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    const acked = new Set<number>();
-    let ready = false;
-    let stderr = '';
-    let partial = '';
     const TARGET = 3000;
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-    child.stdout.on('data', (d: Buffer) => {
-      const lines = (partial + d.toString()).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line === 'ready') ready = true;
-        else acked.add(Number(line));
-      }
-      if (acked.size >= TARGET && child.exitCode === null && !child.killed) child.kill('SIGKILL');
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const signal = await exited;
-    clearTimeout(timer);
+    const { acked, ready, stderr, signal } = await runKilledWriter('postgres', h.url, { maxDelayMs: 20, maxBatch: 1_000_000, target: TARGET });
 
     expect(stderr).toBe('');
     expect(ready).toBe(true);
