@@ -99,9 +99,13 @@ export class FileLockLeadership implements Leadership {
     } catch (err) {
       return Promise.reject(new BrokerError('STORE_FAILED', `cannot create the directory of ${this.path}: ${(err as Error).message}`, { cause: err }));
     }
-    this.acquiring ??= new Promise<void>((resolve, reject) => {
+    if (this.acquiring) return this.acquiring;
+    // The first attempt runs after `acquiring` is assigned: a win on the first try must clear it,
+    // or a later acquire() (after the lock was lost) would get this settled promise back.
+    let attempt!: () => void;
+    this.acquiring = new Promise<void>((resolve, reject) => {
       this.cancelAcquire = reject;
-      const attempt = (): void => {
+      attempt = (): void => {
         this.timer = null;
         if (this.closed) return;
         let won: boolean;
@@ -125,9 +129,10 @@ export class FileLockLeadership implements Leadership {
         // Jitter: two processes that collided must not collide again.
         this.timer = setTimeout(attempt, Math.round(this.pollMs * (0.5 + Math.random() * 0.5)));
       };
-      attempt();
     });
-    return this.acquiring;
+    const pending = this.acquiring;
+    attempt();
+    return pending;
   }
 
   /** One non-blocking attempt. True when this process now holds the lock. */

@@ -173,6 +173,21 @@ describe('FileLockLeadership in one process', () => {
     expect(l.held).toBe(false);
   });
 
+  it('after losing a lock won on the first try, acquire() really takes the lock again', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const path = join(dir.path, 'again.lock');
+    const l = new FileLockLeadership({ path, pollMs: 30, logger: silentLogger });
+    cleanups.push(() => l.close());
+    await l.acquire(); // uncontended: won on the first attempt
+    const lost = new Promise<Error>((resolve) => l.onLost(resolve));
+    rmSync(path);
+    await lost;
+    expect(l.held).toBe(false);
+    await l.acquire();
+    expect(l.held).toBe(true);
+  });
+
   it('the holder notices when the watched store file is replaced', async () => {
     const dir = tempDir();
     cleanups.push(dir.cleanup);
