@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createMessage } from '../src/core/message.js';
 import { PostgresStore } from '../src/store/postgres-store.js';
-import type { StoredMessage } from '../src/store/store.js';
+import type { StoredMessage } from '../src/core/store.js';
 import { startPostgresCluster } from '../test/support/postgres-cluster.js';
 
 const { values } = parseArgs({

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createMessage } from '../src/core/message.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
-import type { StoredMessage } from '../src/store/store.js';
+import type { StoredMessage } from '../src/core/store.js';
 
 const { values } = parseArgs({
   options: {

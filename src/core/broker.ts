@@ -19,7 +19,7 @@ import { Stream } from './stream/stream.js';
 import { parseStreamAttributes, type StreamAttributes } from './stream/stream-attributes.js';
 import { StateMap } from './state-map.js';
 import { sameAttributes } from './same-attributes.js';
-import type { Store, SubscriptionRecord } from '../store/store.js';
+import type { Store, SubscriptionRecord } from './store.js';
 import { silentLogger, type Logger } from '../log.js';
 
 export interface BrokerOptions {

@@ -2,7 +2,7 @@
  * Durable keyed state for one namespace, handed to front-ends through Broker.state().
  * Reads are served from memory; writes go to the store (group-committed) and resolve on commit.
  */
-import type { Store } from '../store/store.js';
+import type { Store } from './store.js';
 
 export class StateMap {
   private constructor(private readonly store: Store, readonly namespace: string, private readonly entries: Map<string, Buffer>) {}

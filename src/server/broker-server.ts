@@ -26,7 +26,7 @@ import { SecurityManager } from '../security/security-manager.js';
 import { createStore } from '../store/create-store.js';
 import { createLeadership } from '../ha/create-leadership.js';
 import type { Leadership } from '../ha/leadership.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../core/store.js';
 import { AdminServer, type Role } from '../admin/admin-server.js';
 import { Histogram } from '../admin/histogram.js';
 import { renderMetrics } from '../admin/metrics.js';

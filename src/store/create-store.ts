@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import { MemoryStore } from './memory-store.js';
 import { PostgresStore } from './postgres-store.js';
 import { SqliteStore } from './sqlite-store.js';
-import type { Store, StoreObserver } from './store.js';
+import type { Store, StoreObserver } from '../core/store.js';
 
 export function createStore(config: Config, logger: Logger, observer: StoreObserver): Store {
   const store = config.store;

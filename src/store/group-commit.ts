@@ -20,7 +20,7 @@
  */
 import { BrokerError } from '../core/errors.js';
 import type { Logger } from '../log.js';
-import type { StoreObserver } from './store.js';
+import type { StoreObserver } from '../core/store.js';
 
 /** Runs the batch in one transaction and commits; returns one result per operation, in order. */
 export type BatchExecutor<W, S> = (ops: readonly W[], state: S) => unknown[] | Promise<unknown[]>;

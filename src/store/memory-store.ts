@@ -8,7 +8,7 @@ import type { DestinationKind } from '../core/names.js';
 import type {
   CheckpointRecord, DedupRecord, DestinationRecord, RetainedRecord, ShardRecord, Store,
   StoredMessage, StreamRecord, SubscriptionRecord,
-} from './store.js';
+} from '../core/store.js';
 
 export class MemoryStore implements Store {
   readonly kind = 'memory';

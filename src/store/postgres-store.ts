@@ -33,7 +33,7 @@ import { StoreStatsTally, type StoreStats } from './store-stats.js';
 import type {
   CheckpointRecord, DedupRecord, DestinationRecord, RetainedRecord, ShardRecord, Store, StoreObserver,
   StoredMessage, StreamRecord, SubscriptionRecord,
-} from './store.js';
+} from '../core/store.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database[?options=-c%20search_path%3Dschema] */

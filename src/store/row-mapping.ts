@@ -7,7 +7,7 @@ import type { DestinationKind } from '../core/names.js';
 import { decodeMessage } from './message-codec.js';
 import type {
   CheckpointRecord, DedupRecord, DestinationRecord, RetainedRecord, ShardRecord, StoredMessage, StreamRecord, SubscriptionRecord,
-} from './store.js';
+} from '../core/store.js';
 
 export interface DestinationRow { kind: DestinationKind; name: string; attributes: string; created_at: number }
 export interface MessageRow {

@@ -29,7 +29,7 @@ import { StoreStatsTally, type StoreStats } from './store-stats.js';
 import type {
   CheckpointRecord, DedupRecord, DestinationRecord, RetainedRecord, ShardRecord, Store, StoreObserver,
   StoredMessage, StreamRecord, SubscriptionRecord,
-} from './store.js';
+} from '../core/store.js';
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created if missing. */

@@ -6,7 +6,7 @@
  */
 import { expect } from 'vitest';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/core/store.js';
 
 /** Deterministic PRNG (mulberry32). */
 function rng(seed: number): () => number {

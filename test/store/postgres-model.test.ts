@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createMessage } from '../../src/core/message.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/core/store.js';
 import { postgresSkipReason, type PostgresCluster } from '../support/postgres-cluster.js';
 import { checkAgainstModel, randomBursts, type Call } from './model-check.js';
 import { postgresHarness, startPostgresCluster } from './postgres-helpers.js';

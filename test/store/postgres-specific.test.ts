@@ -9,7 +9,7 @@ import { isBrokerError } from '../../src/core/errors.js';
 import { createMessage } from '../../src/core/message.js';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
-import type { StoredMessage } from '../../src/store/store.js';
+import type { StoredMessage } from '../../src/core/store.js';
 import { postgresSkipReason, type PostgresCluster } from '../support/postgres-cluster.js';
 import { runKilledWriter } from './kill-writer.js';
 import { freshSchema, postgresHarness, sql, startPostgresCluster } from './postgres-helpers.js';

@@ -6,7 +6,7 @@
  */
 import { describe, it } from 'vitest';
 import { createMessage } from '../../src/core/message.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/core/store.js';
 import { checkAgainstModel, randomBursts, type Call } from './model-check.js';
 import { sqliteHarness } from './sqlite-helpers.js';
 

@@ -9,7 +9,7 @@ import { isBrokerError } from '../../src/core/errors.js';
 import { createMessage } from '../../src/core/message.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.js';
-import type { StoredMessage } from '../../src/store/store.js';
+import type { StoredMessage } from '../../src/core/store.js';
 import { sqliteHarness, tempDir } from './sqlite-helpers.js';
 
 const msg = (seq: number, queue = 'q'): StoredMessage => ({

@@ -13,7 +13,7 @@ import { isBrokerError } from '../../src/core/errors.js';
 import { createMessage, type Message } from '../../src/core/message.js';
 import type {
   CheckpointRecord, DestinationRecord, RetainedRecord, ShardRecord, Store, StoredMessage, StreamRecord, SubscriptionRecord,
-} from '../../src/store/store.js';
+} from '../../src/core/store.js';
 
 export interface StoreHarness {
   store: Store;

@@ -4,7 +4,7 @@
  * (one fixed interval), so pruning stops at the first live entry.
  */
 import { createHash } from 'node:crypto';
-import type { DedupRecord } from '../../store/store.js';
+import type { DedupRecord } from '../store.js';
 
 export interface DedupHit {
   id: string;

@@ -3,7 +3,7 @@
  */
 import type { Clock } from '../clock.js';
 import type { Logger } from '../../log.js';
-import type { Store } from '../../store/store.js';
+import type { Store } from '../store.js';
 import type { QueueAttributes } from './queue-attributes.js';
 import type { QueueCore } from './queue-core.js';
 

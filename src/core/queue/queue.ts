@@ -17,7 +17,7 @@ import type { Clock, TimerHandle } from '../clock.js';
 import { BrokerError } from '../errors.js';
 import { DEFAULT_PRIORITY, messageSize, newMessageId, type Message } from '../message.js';
 import { isFifoName } from '../names.js';
-import type { Store, StoredMessage } from '../../store/store.js';
+import type { Store, StoredMessage } from '../store.js';
 import { silentLogger, type Logger } from '../../log.js';
 import { createEntry, INFLIGHT, READY, type QueueEntry } from './entry.js';
 import { QueueCore } from './queue-core.js';

@@ -16,7 +16,7 @@
 import { BrokerError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../../log.js';
-import type { Store } from '../../store/store.js';
+import type { Store } from '../store.js';
 import { isSeq } from './iterators.js';
 import type { ShardState } from './shard-state.js';
 import type { StreamReaderImpl } from './stream-reader.js';

@@ -4,7 +4,7 @@
  * so neither a producer reusing its buffer nor a consumer mutating what it got changes a record.
  */
 import type { Message } from '../message.js';
-import type { StreamRecord } from '../../store/store.js';
+import type { StreamRecord } from '../store.js';
 import type { StreamRecordView } from './types.js';
 
 export function cloneMessage(m: Message): Message {

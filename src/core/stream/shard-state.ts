@@ -3,7 +3,7 @@
  * of its most recently committed records (so readers following the tail do not hit the store on
  * every put) and the readers waiting for its next commit.
  */
-import type { ShardRecord } from '../../store/store.js';
+import type { ShardRecord } from '../store.js';
 import type { HashRange } from './hash-range.js';
 import type { ShardInfo, StreamRecordView } from './types.js';
 

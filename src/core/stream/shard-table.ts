@@ -3,7 +3,7 @@
  * range (they tile the key space) for routing, and the creation of initial and child shards.
  */
 import { BrokerError } from '../errors.js';
-import type { ShardRecord, Store } from '../../store/store.js';
+import type { ShardRecord, Store } from '../store.js';
 import { evenRanges, formatShardId, rangeContains, shardIndexOf, tilesKeySpace, type HashRange } from './hash-range.js';
 import { ShardState } from './shard-state.js';
 

@@ -10,7 +10,7 @@ import { BrokerError } from '../errors.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { messageSize, type Message } from '../message.js';
 import { silentLogger, type Logger } from '../../log.js';
-import type { ShardRecord, Store, StreamRecord } from '../../store/store.js';
+import type { ShardRecord, Store, StreamRecord } from '../store.js';
 import { CommitOrder, type PendingCommit } from './commit-order.js';
 import { ConsumerGroup, type GroupHost } from './consumer-group.js';
 import { md5HashKey, mergeRanges, parseHashKey, splitRange, type HashRange } from './hash-range.js';

@@ -4,7 +4,7 @@
 import type { Clock } from '../clock.js';
 import type { Message } from '../message.js';
 import type { Logger } from '../../log.js';
-import type { Store } from '../../store/store.js';
+import type { Store } from '../store.js';
 import type { StreamAttributes } from './stream-attributes.js';
 
 /** One record as readers see it. Every delivery is a fresh copy: mutating it changes nothing stored. */

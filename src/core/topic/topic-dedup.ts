@@ -18,7 +18,7 @@ import type { Clock } from '../clock.js';
 import { BrokerError } from '../errors.js';
 import type { Message } from '../message.js';
 import type { Logger } from '../../log.js';
-import type { Store } from '../../store/store.js';
+import type { Store } from '../store.js';
 import type { TopicAttributes } from './topic-attributes.js';
 
 export const TOPIC_DEDUP_WINDOW_MS = 5 * 60_000;

@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../clock.js';
 import type { Logger } from '../../log.js';
-import type { RetainedRecord, Store } from '../../store/store.js';
+import type { RetainedRecord, Store } from '../store.js';
 import { isPattern } from '../names.js';
 import { matchesPattern } from './topic-matcher.js';
 import type { TopicMessage } from './topic-types.js';

@@ -33,7 +33,7 @@ import { BrokerError } from '../errors.js';
 import { newMessageId, type Message } from '../message.js';
 import { isFifoName, validateName, validatePattern } from '../names.js';
 import { silentLogger, type Logger } from '../../log.js';
-import type { Store, SubscriptionRecord } from '../../store/store.js';
+import type { Store, SubscriptionRecord } from '../store.js';
 import { defaultTopicAttributes, type TopicAttributes } from './topic-attributes.js';
 import { fifoDedupId, TopicDedup, type DedupEntry } from './topic-dedup.js';
 import { RetainedMessages } from './topic-retained.js';

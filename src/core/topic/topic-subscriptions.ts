@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import { BrokerError } from '../errors.js';
 import { isPattern, validateName, validatePattern } from '../names.js';
 import type { Logger } from '../../log.js';
-import type { Store, SubscriptionRecord } from '../../store/store.js';
+import type { Store, SubscriptionRecord } from '../store.js';
 import { compileFilterPolicy, FilterPolicy } from './filter-policy.js';
 import { SubscriptionIndex } from './topic-matcher.js';
 import type { LiveSink, LiveSubscription, LiveSubscriptionInfo, SubscriptionCounters, SubscriptionInfo } from './topic-types.js';

@@ -2,7 +2,7 @@
  * Shapes shared by the topic router and its callers (the Broker and, through it, front-ends).
  */
 import type { Message } from '../message.js';
-import type { SubscriptionRecord } from '../../store/store.js';
+import type { SubscriptionRecord } from '../store.js';
 
 /**
  * One published message as subscribers see it. A single object is shared by every subscriber of

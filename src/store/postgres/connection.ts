@@ -16,7 +16,7 @@ import pg from 'pg';
 import { BrokerError } from '../../core/errors.js';
 import type { Logger } from '../../log.js';
 import { GroupCommit } from '../group-commit.js';
-import type { StoreObserver } from '../store.js';
+import type { StoreObserver } from '../../core/store.js';
 import { BatchState, type Op } from './batch.js';
 import { migrate } from './schema.js';
 import { planBatch, runPlan } from './statements.js';

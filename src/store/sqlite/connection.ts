@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { BrokerError } from '../../core/errors.js';
 import type { Logger } from '../../log.js';
 import { GroupCommit } from '../group-commit.js';
-import type { StoreObserver } from '../store.js';
+import type { StoreObserver } from '../../core/store.js';
 import { migrate } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
 

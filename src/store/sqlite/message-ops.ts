@@ -12,7 +12,7 @@
  */
 import { reqNumber, reqString } from '../arg-checks.js';
 import { encodeMessage } from '../message-codec.js';
-import type { StoredMessage } from '../store.js';
+import type { StoredMessage } from '../../core/store.js';
 import type { BatchState, Op, PendingPut } from './connection.js';
 import type { Statements } from './statements.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/core/clock.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
-import type { StreamRecord } from '../../../src/store/store.js';
+import type { StreamRecord } from '../../../src/core/store.js';
 import type { StreamRecordView } from '../../../src/core/stream/types.js';
 import { bodies, drain, errorCode, msg, openStream } from './helpers.js';
 

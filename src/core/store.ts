@@ -1,5 +1,6 @@
 /**
- * The durable-state contract. Only the core calls it; front-ends never see it.
+ * The durable-state contract, owned by the core (src/store implements it). Only the core calls it;
+ * front-ends never see it.
  *
  * Write methods return a promise that resolves once the write is durably committed
  * (group commit: an implementation batches many writes into one transaction / fsync).
@@ -10,8 +11,8 @@
  * Loaders are only called while the core is starting (or on an explicit reload) and read
  * committed state plus every write already issued.
  */
-import type { DestinationKind } from '../core/names.js';
-import type { Message } from '../core/message.js';
+import type { DestinationKind } from './names.js';
+import type { Message } from './message.js';
 
 export interface DestinationRecord {
   kind: DestinationKind;
