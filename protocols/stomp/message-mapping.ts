@@ -22,10 +22,11 @@
  * | `x-deduplication-id`        | dedupId                         | FIFO queues and topics |
  * | `x-partition-key`           | partitionKey                    | streams; default: the connection's session id |
  * | `AMQ_SCHEDULED_DELAY` (ms)  | send delay (queues)             | ActiveMQ scheduled delivery |
- * | any other header            | headers[name] (string)          | numbers/booleans from other protocols become decimal strings / true / false; null → empty |
+ * | any other header            | headers[name] (string)          | values from other protocols are written as their string form (src/core/values.ts valueToText): numbers of every width and timestamps (ms) as decimal text, booleans true / false, null empty, uuid canonical, binary base64, list/map JSON |
  */
 import { BrokerError } from '../../src/core/errors.js';
 import type { Headers, Message, MessageProperties } from '../../src/core/message.js';
+import { valueToText } from '../../src/core/values.js';
 import type { StompFrame, StompVersion } from './frame.js';
 
 export const PARTITION_KEY_HEADER = 'x-partition-key';
@@ -151,12 +152,7 @@ export function toMessageFrame(d: OutboundDelivery, version: StompVersion): Stom
   if (m.partitionKey !== undefined) out.push([PARTITION_KEY_HEADER, m.partitionKey]);
   for (const [name, value] of Object.entries(m.headers)) {
     if (RESERVED.has(name) || name === '') continue;
-    out.push([name, headerText(value)]);
+    out.push([name, valueToText(value)]);
   }
   return { command: 'MESSAGE', headers: out, body: m.body };
-}
-
-function headerText(value: Headers[string]): string {
-  if (value === null) return '';
-  return typeof value === 'string' ? value : String(value);
 }

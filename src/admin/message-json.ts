@@ -1,9 +1,13 @@
 /**
  * The admin API's JSON form of a core message, both directions.
- * Bodies travel as UTF-8 text or base64 (`bodyEncoding`).
+ * Bodies travel as UTF-8 text or base64 (`bodyEncoding`). Header values are plain JSON scalars
+ * or typed values in the JSON form of src/core/value-json.ts (`{"type": "long", "value": "5"}`),
+ * documented in docs/admin-api.md.
  */
 import { BrokerError } from '../core/errors.js';
-import type { HeaderValue, Message, MessageProperties } from '../core/message.js';
+import type { HeaderValue, Headers, Message, MessageProperties } from '../core/message.js';
+import { valueFromJson, valueToJson } from '../core/value-json.js';
+import { isTypedValue } from '../core/values.js';
 
 export interface MessageInput {
   message: Message;
@@ -46,10 +50,13 @@ export function parseMessageInput(body: unknown): MessageInput {
   const headersIn = obj(b.headers, 'headers');
   const headers: Record<string, HeaderValue> = {};
   for (const [k, v] of Object.entries(headersIn)) {
-    if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
-      throw new BrokerError('INVALID_ARGUMENT', `header "${k}" must be a string, number, boolean or null`);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      headers[k] = valueFromJson(v, `header "${k}"`);
+    } else if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+      throw new BrokerError('INVALID_ARGUMENT', `header "${k}" must be a string, number, boolean, null or a typed value {"type", "value"}`);
+    } else {
+      headers[k] = v;
     }
-    headers[k] = v;
   }
   const propsIn = obj(b.properties, 'properties');
   const properties: MessageProperties = {};
@@ -94,6 +101,17 @@ function isPrintableUtf8(buf: Buffer): boolean {
   return Buffer.from(buf.toString('utf8'), 'utf8').equals(buf);
 }
 
+/** Headers for a response: plain values as they are, typed values in their JSON form. */
+function headersToJson(h: Headers): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(h)) {
+    if (!isTypedValue(v)) continue;
+    out ??= { ...h };
+    out[k] = valueToJson(v);
+  }
+  return out ?? h;
+}
+
 /** A core message as JSON for responses. */
 export function messageToJson(m: Message): Record<string, unknown> {
   const text = isPrintableUtf8(m.body);
@@ -101,7 +119,7 @@ export function messageToJson(m: Message): Record<string, unknown> {
     body: m.body.toString(text ? 'utf8' : 'base64'),
     bodyEncoding: text ? 'utf8' : 'base64',
     properties: m.properties,
-    headers: m.headers,
+    headers: headersToJson(m.headers),
     persistent: m.persistent,
     ...(m.groupId !== undefined ? { groupId: m.groupId } : {}),
     ...(m.dedupId !== undefined ? { dedupId: m.dedupId } : {}),

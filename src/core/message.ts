@@ -3,9 +3,13 @@
  * the store persists exactly this shape.
  */
 import { randomBytes } from 'node:crypto';
+import { valueSize, type Value } from './values.js';
 
-/** Application header values: what every protocol can carry as a scalar. */
-export type HeaderValue = string | number | boolean | null;
+/**
+ * Application header values: a plain string, number, boolean or null (the shorthand), or a
+ * typed value that keeps its wire type (src/core/values.ts).
+ */
+export type HeaderValue = Value;
 export type Headers = Record<string, HeaderValue>;
 
 /** Standard properties, named after their JMS / AMQP meaning. All optional. */
@@ -69,11 +73,11 @@ export function createMessage(body: Buffer | string, init: Partial<Omit<Message,
   };
 }
 
-/** Size that counts against max message size: body plus header keys and values. */
+/** Size that counts against max message size: body plus header keys and values (values.ts valueSize). */
 export function messageSize(m: Message): number {
   let size = m.body.length;
   for (const [k, v] of Object.entries(m.headers)) {
-    size += Buffer.byteLength(k) + (typeof v === 'string' ? Buffer.byteLength(v) : 8);
+    size += Buffer.byteLength(k) + valueSize(v);
   }
   return size;
 }

@@ -50,6 +50,21 @@ describe('admin API: queues', () => {
     expect((await api(port, 'GET', '/api/queues/jobs')).status).toBe(404);
   });
 
+  it('keeps typed header values in their JSON form and refuses malformed ones', async () => {
+    const headers = {
+      l: { type: 'long', value: '-9223372036854775808' }, u: { type: 'ubyte', value: 255 },
+      b: { type: 'binary', value: 'AAE=' }, list: { type: 'list', value: [1, { type: 'symbol', value: 's' }] },
+      plain: 5, s: 'x',
+    };
+    expect((await api(port, 'POST', '/api/queues/typed/messages', { body: 'x', headers })).status).toBe(201);
+    const r = await api(port, 'POST', '/api/queues/typed/receive', {});
+    expect(r.json.messages[0].headers).toEqual(headers);
+    const bad = await api(port, 'POST', '/api/queues/typed/messages', { body: 'x', headers: { u: { type: 'ubyte', value: 256 } } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.code).toBe('INVALID_ARGUMENT');
+    await api(port, 'DELETE', '/api/queues/typed');
+  });
+
   it('moves a message to the dead-letter queue after maxReceiveCount receives', async () => {
     await api(port, 'PUT', '/api/queues/work', { deadLetterQueue: 'work-dlq', maxReceiveCount: 2, visibilityTimeoutMs: 0 });
     await api(port, 'POST', '/api/queues/work/messages', { body: 'poison' });

@@ -11,6 +11,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isBrokerError } from '../../src/core/errors.js';
 import { createMessage, type Message } from '../../src/core/message.js';
+import { typed, type Value } from '../../src/core/values.js';
 import type {
   CheckpointRecord, DestinationRecord, RetainedRecord, ShardRecord, Store, StoredMessage, StreamRecord, SubscriptionRecord,
 } from '../../src/core/store.js';
@@ -36,6 +37,28 @@ export function richMessage(n = 1): Message {
     dedupId: 'd1',
     partitionKey: 'pk',
   });
+}
+
+/** One header of every typed value, at the edges of their ranges, plus nested lists and maps. */
+export function typedHeaders(): Record<string, Value> {
+  return {
+    byte: typed.byte(-128), short: typed.short(32767), int: typed.int(-2147483648),
+    long: typed.long(-(2n ** 63n)), longBig: typed.long(2n ** 63n - 1n), longSmall: typed.long(5),
+    ubyte: typed.ubyte(255), ushort: typed.ushort(65535), uint: typed.uint(4294967295),
+    ulong: typed.ulong(2n ** 64n - 1n), ulong0: typed.ulong(0),
+    float: typed.float(1.5), floatNaN: typed.float(Number.NaN), double: typed.double(-0), doubleInf: typed.double(Number.NEGATIVE_INFINITY),
+    decimal: typed.decimal('-12345678901234567890.000001'), timestamp: typed.timestamp(1_700_000_000_123),
+    uuid: typed.uuid('0f8fad5b-d9cb-469f-a165-70867728950e'), binary: typed.binary(Buffer.from([0, 255, 1, 0x80])),
+    emptyBinary: typed.binary(Buffer.alloc(0)), symbol: typed.symbol('amqp:sym'), char: typed.char('😀'),
+    list: typed.list([1, 'two', typed.long(3), null, typed.list([typed.binary(Buffer.from('x'))]), typed.map({ k: typed.ubyte(1) })]),
+    emptyList: typed.list([]),
+    map: typed.map({ a: typed.uuid('00000000-0000-0000-0000-000000000000'), nested: typed.map({ deep: typed.list([Number.NaN, true]) }), __proto__x: 'p' }),
+    plainNumber: 7, plainString: 's', plainNull: null,
+  };
+}
+
+export function typedMessage(n = 1): Message {
+  return createMessage(`typed ${n}`, { headers: typedHeaders() });
 }
 
 function msg(queue: string, seq: number, over: Partial<StoredMessage> = {}): StoredMessage {
@@ -158,6 +181,24 @@ export function storeContract(name: string, make: () => Promise<StoreHarness>): 
         expect(got[1]!.message.body.length).toBe(0);
         expect(got[0]!.message.persistent).toBe(false);
         expect(got[1]!.message.persistent).toBe(true);
+      });
+
+      it('round-trips every typed header value (bigint, Buffer, nested lists and maps, NaN, -0)', async () => {
+        const m: StoredMessage = { queue: 'q', seq: 1, id: 'ID:t-1', message: typedMessage(1), enqueuedAt: 1, availableAt: 1, receiveCount: 0 };
+        const r: RetainedRecord = { topic: 't.typed', id: 'ID:t-2', message: typedMessage(2), publishedAt: 5 };
+        const s: StreamRecord = { ...rec('typed', 'shard-0', 1, 9), message: typedMessage(3) };
+        await Promise.all([store.putMessage(m), store.putRetained(r), store.appendRecord(s)]);
+        await reopen();
+        const [got] = await store.loadMessages('q');
+        expect(got).toEqual(m);
+        const h = got!.message.headers;
+        expect(h.long).toEqual({ type: 'long', value: -(2n ** 63n) });
+        expect(Buffer.isBuffer((h.binary as { value: unknown }).value)).toBe(true);
+        expect(Object.is((h.double as { value: number }).value, -0)).toBe(true);
+        expect(Number.isNaN((h.floatNaN as { value: number }).value)).toBe(true);
+        expect(Object.keys(h)).toEqual(Object.keys(m.message.headers));
+        expect(await store.loadRetained()).toEqual([r]);
+        expect(await store.readRecords('typed', 'shard-0', 0, 10)).toEqual([s]);
       });
 
       it('loads one queue ordered by seq, whatever the write order', async () => {

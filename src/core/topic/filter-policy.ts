@@ -22,6 +22,11 @@
  * Attribute type matters, as in SNS: numeric conditions only match number headers, string
  * conditions (prefix, suffix, equals-ignore-case) only string headers.
  *
+ * Typed header values (src/core/values.ts) are matched by what they stand for: every integer
+ * width (byte..ulong, long/ulong as the nearest double), float, double, decimal and timestamp
+ * are numbers; symbols are strings. Other typed values (uuid, binary, char, list, map) match
+ * only `exists` and `anything-but`.
+ *
  * Decisions where SNS is silent or does not fit a multi-protocol broker:
  *  - A header whose value is null counts as absent for `exists` and `anything-but` (SNS: "exists
  *    true requires a non-null value"); `null` in a condition list still matches it exactly.
@@ -36,6 +41,7 @@
  */
 import { BrokerError } from '../errors.js';
 import type { HeaderValue, Headers } from '../message.js';
+import { isTypedValue, valueToNumber, valueToStringLike } from '../values.js';
 
 export const FILTER_POLICY_LIMITS = {
   maxKeys: 5,
@@ -83,7 +89,7 @@ function evalConjunction(c: Conjunction, headers: Headers): boolean {
   const { keys, conds, ors } = c;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    const v: Value = Object.hasOwn(headers, key) ? headers[key] : undefined;
+    const v: Value = Object.hasOwn(headers, key) ? filterView(headers[key]!) : undefined;
     const list = conds[i]!;
     let ok = false;
     for (let j = 0; j < list.length; j++) {
@@ -106,6 +112,12 @@ function evalConjunction(c: Conjunction, headers: Headers): boolean {
     if (!ok) return false;
   }
   return true;
+}
+
+/** A header as the conditions see it: typed numbers as numbers, symbols as strings. */
+function filterView(v: HeaderValue): HeaderValue {
+  if (!isTypedValue(v)) return v;
+  return valueToNumber(v) ?? valueToStringLike(v) ?? v;
 }
 
 /**

@@ -13,8 +13,56 @@
 import type { PoolClient } from 'pg';
 import { BrokerError } from '../../core/errors.js';
 import type { Logger } from '../../log.js';
+import { upgradeMeta } from '../message-codec.js';
 
-const MIGRATIONS: readonly string[] = [
+/** SQL text, or a JS step (data rewrites) run on the migrating client inside its transaction. */
+type Migration = string | ((client: PoolClient, logger: Logger) => Promise<void>);
+
+/** Tables whose rows carry a message meta column, with their primary keys. */
+const META_TABLES = [
+  { table: 'messages', key: ['queue', 'seq'] },
+  { table: 'retained', key: ['topic'] },
+  { table: 'stream_records', key: ['stream', 'shard_id', 'seq'] },
+] as const;
+const REWRITE_BATCH = 500;
+
+/**
+ * Rewrite every message meta that is not in the codec's current version (v1 rows written before
+ * typed values) to the current version, walking each table in primary-key order. A row whose meta
+ * cannot be decoded is left as it is and logged: reading it reports STORE_FAILED as before.
+ */
+async function rewriteMetaRows(client: PoolClient, logger: Logger): Promise<void> {
+  for (const { table, key } of META_TABLES) {
+    const cols = key.join(', ');
+    const marks = key.map((_, i) => `$${i + 1}`).join(', ');
+    let after: unknown[] | undefined;
+    let rewritten = 0;
+    for (;;) {
+      const where = after === undefined ? '' : `WHERE (${cols}) > (${marks})`;
+      const res = await client.query<Record<string, unknown> & { meta: string }>(
+        `SELECT ${cols}, meta FROM ${table} ${where} ORDER BY ${cols} LIMIT ${REWRITE_BATCH}`, after ?? []);
+      if (res.rows.length === 0) break;
+      for (const row of res.rows) {
+        const keyValues = key.map((k) => row[k]);
+        after = keyValues;
+        let next: string | undefined;
+        try {
+          next = upgradeMeta(row.meta);
+        } catch (err) {
+          logger.warn({ err, table, key: keyValues }, 'message meta not rewritten: it cannot be decoded');
+          continue;
+        }
+        if (next === undefined) continue;
+        const cond = key.map((k, i) => `${k} = $${i + 2}`).join(' AND ');
+        await client.query(`UPDATE ${table} SET meta = $1 WHERE ${cond}`, [next, ...keyValues]);
+        rewritten += 1;
+      }
+    }
+    if (rewritten > 0) logger.info({ table, rows: rewritten }, 'message meta rewritten to the current version');
+  }
+}
+
+export const MIGRATIONS: readonly Migration[] = [
   // 1: initial schema
   `
   CREATE TABLE destinations (
@@ -111,6 +159,8 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (namespace, key)
   );
   `,
+  // 2: message meta v1 → v2 (typed header values)
+  rewriteMetaRows,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -136,7 +186,11 @@ export async function migrate(client: PoolClient, logger: Logger): Promise<numbe
     if (current > SCHEMA_VERSION) {
       throw new BrokerError('STORE_FAILED', `database schema version ${current} is newer than this broker supports (${SCHEMA_VERSION})`);
     }
-    for (let v = current; v < SCHEMA_VERSION; v++) await client.query(MIGRATIONS[v]!);
+    for (let v = current; v < SCHEMA_VERSION; v++) {
+      const step = MIGRATIONS[v]!;
+      if (typeof step === 'string') await client.query(step);
+      else await step(client, logger);
+    }
     if (current !== SCHEMA_VERSION) {
       await client.query(`INSERT INTO interchange_schema (version) VALUES ($1)
         ON CONFLICT (only_row) DO UPDATE SET version = excluded.version`, [SCHEMA_VERSION]);

@@ -1,13 +1,55 @@
 /**
  * SQLite schema and migrations. The schema version lives in `PRAGMA user_version`;
  * migration N (1-based) takes a database from version N-1 to N inside one transaction.
- * Add migrations at the end; never edit a released one.
+ * A migration is SQL text or a JS step (for data rewrites). Add migrations at the end; never
+ * edit a released one.
  */
 import type Database from 'better-sqlite3';
 import { BrokerError } from '../../core/errors.js';
 import type { Logger } from '../../log.js';
+import { upgradeMeta } from '../message-codec.js';
 
-const MIGRATIONS: readonly string[] = [
+type Migration = string | ((db: Database.Database, logger: Logger) => void);
+
+/** Tables whose rows carry a message meta column (all rowid tables). */
+const META_TABLES = ['messages', 'retained', 'stream_records'] as const;
+const REWRITE_BATCH = 500;
+
+/**
+ * Rewrite every message meta that is not in the codec's current version (v1 rows written before
+ * typed values) to the current version. A row whose meta cannot be decoded is left as it is and
+ * logged: reading it reports STORE_FAILED exactly as it did before the upgrade.
+ */
+function rewriteMetaRows(db: Database.Database, logger: Logger): void {
+  for (const table of META_TABLES) {
+    const select = db.prepare<[number, number], { r: number; meta: string }>(
+      `SELECT rowid AS r, meta FROM ${table} WHERE rowid > ? ORDER BY rowid LIMIT ?`);
+    const update = db.prepare<[string, number]>(`UPDATE ${table} SET meta = ? WHERE rowid = ?`);
+    let after = 0;
+    let rewritten = 0;
+    for (;;) {
+      const rows = select.all(after, REWRITE_BATCH);
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        after = row.r;
+        let next: string | undefined;
+        try {
+          next = upgradeMeta(row.meta);
+        } catch (err) {
+          logger.warn({ err, table, rowid: row.r }, 'message meta not rewritten: it cannot be decoded');
+          continue;
+        }
+        if (next !== undefined) {
+          update.run(next, row.r);
+          rewritten += 1;
+        }
+      }
+    }
+    if (rewritten > 0) logger.info({ table, rows: rewritten }, 'message meta rewritten to the current version');
+  }
+}
+
+export const MIGRATIONS: readonly Migration[] = [
   // 1: initial schema
   `
   CREATE TABLE destinations (
@@ -105,6 +147,8 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (namespace, key)
   );
   `,
+  // 2: message meta v1 → v2 (typed header values)
+  rewriteMetaRows,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -119,7 +163,11 @@ export function migrate(db: Database.Database, logger: Logger): void {
     if (current > SCHEMA_VERSION) {
       throw new BrokerError('STORE_FAILED', `database schema version ${current} is newer than this broker supports (${SCHEMA_VERSION})`);
     }
-    for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    for (let v = current; v < SCHEMA_VERSION; v++) {
+      const step = MIGRATIONS[v]!;
+      if (typeof step === 'string') db.exec(step);
+      else step(db, logger);
+    }
     if (current !== SCHEMA_VERSION) {
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
       logger.info({ from: current, to: SCHEMA_VERSION }, 'store schema migrated');

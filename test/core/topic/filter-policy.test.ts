@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BrokerError } from '../../../src/core/errors.js';
 import type { Headers } from '../../../src/core/message.js';
 import { compileFilterPolicy, FILTER_POLICY_LIMITS } from '../../../src/core/topic/filter-policy.js';
+import { typed } from '../../../src/core/values.js';
 
 // [description, policy, headers, expected]
 const MATCHES: Array<[string, object, Headers, boolean]> = [
@@ -16,6 +17,20 @@ const MATCHES: Array<[string, object, Headers, boolean]> = [
   ['exact number hit', { n: [5] }, { n: 5 }, true],
   ['exact number same double', { n: [301.5] }, { n: 3.015e2 }, true],
   ['exact number vs string header', { n: [5] }, { n: '5' }, false],
+  // typed values: integers of every width, floats and decimals are numbers; symbols are strings
+  ['typed long matches exact number', { n: [5] }, { n: typed.long(5n) }, true],
+  ['typed ubyte in numeric range', { n: [{ numeric: ['>', 0, '<=', 100] }] }, { n: typed.ubyte(100) }, true],
+  ['typed long (bigint) out of numeric range', { n: [{ numeric: ['<', 1e9] }] }, { n: typed.long(2n ** 62n) }, false],
+  ['typed ulong in numeric range', { n: [{ numeric: ['>=', 1e8] }] }, { n: typed.ulong(2n ** 63n) }, true],
+  ['typed float numeric =', { n: [{ numeric: ['=', 1.5] }] }, { n: typed.float(1.5) }, true],
+  ['typed double anything-but number', { n: [{ 'anything-but': 2 }] }, { n: typed.double(2) }, false],
+  ['typed decimal numeric', { n: [{ numeric: ['>', 2] }] }, { n: typed.decimal('2.5') }, true],
+  ['typed int does not match string', { n: ['5'] }, { n: typed.int(5) }, false],
+  ['symbol matches exact string', { s: ['red'] }, { s: typed.symbol('red') }, true],
+  ['symbol matches prefix', { s: [{ prefix: 're' }] }, { s: typed.symbol('red') }, true],
+  ['symbol is not a number', { s: [{ numeric: ['>', 0] }] }, { s: typed.symbol('5') }, false],
+  ['uuid is not a string', { u: [{ prefix: '0' }] }, { u: typed.uuid('00000000-0000-0000-0000-000000000000') }, false],
+  ['binary exists', { b: [{ exists: true }] }, { b: typed.binary(Buffer.from('x')) }, true],
   ['numeric = hit', { n: [{ numeric: ['=', 5] }] }, { n: 5 }, true],
   ['numeric = miss', { n: [{ numeric: ['=', 5] }] }, { n: 5.5 }, false],
   ['numeric = vs string header (type matters)', { n: [{ numeric: ['=', 5] }] }, { n: '5' }, false],
