@@ -20,6 +20,8 @@ export const Descriptor = {
   close: 0x18,
   error: 0x1d,
   saslOutcome: 0x44,
+  messageAnnotations: 0x72,
+  applicationProperties: 0x74,
   data: 0x75,
   amqpSequence: 0x76,
   amqpValue: 0x77,
@@ -188,6 +190,24 @@ export function bodySections(payload: Buffer): { start: number; end: number; kin
     return undefined; // not a well-formed message: the caller falls back to rhea's decoded view
   }
   return start < 0 ? undefined : { start, end, kind };
+}
+
+/**
+ * Position of the value of the first section with descriptor `code` in an encoded message, or
+ * undefined when there is none or the message is not well formed.
+ */
+export function sectionValue(payload: Buffer, code: number): number | undefined {
+  let pos = 0;
+  try {
+    while (pos < payload.length) {
+      const d = readDescriptor(payload, pos, payload.length);
+      if (d.code === code) return d.next;
+      pos = skipValue(payload, d.next);
+    }
+  } catch {
+    return undefined; // not a well-formed message: the caller falls back to rhea's decoded view
+  }
+  return undefined;
 }
 
 /** True when `bytes` is exactly a run of body sections of one kind (amqp-value: exactly one). */

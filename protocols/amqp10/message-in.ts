@@ -3,12 +3,14 @@
  * The mapping table is in docs/protocol-mapping.md (## AMQP 1.0).
  */
 import rhea, { type Message as RheaMessage } from 'rhea';
-import type { HeaderValue, Headers, Message, MessageProperties } from '../../src/core/message.js';
-import { bodySections, Descriptor } from './amqp-codec.js';
+import type { Headers, Message, MessageProperties } from '../../src/core/message.js';
+import { valueToNumber, valueToText, type Value } from '../../src/core/values.js';
+import { AmqpDecodeError, bodySections, Descriptor, sectionValue } from './amqp-codec.js';
 import {
   ANNOTATION_PREFIX, BODY_MARKER, CORRELATION_ID_TYPE, MESSAGE_ID_TYPE, idToString, isReservedHeader, type BodyMarker,
 } from './body-kind.js';
 import { isSection } from './rhea-internals.js';
+import { decodeMapEntries } from './typed-codec.js';
 
 export interface InboundMessage {
   message: Message;
@@ -27,12 +29,21 @@ export interface InboundContext {
 /** Artemis' duplicate-detection application property; mapped to the core dedupId. */
 export const ARTEMIS_DUPLICATE_ID = '_AMQ_DUPL_ID';
 
-/** A header-compatible scalar, or undefined when the AMQP value has no scalar form. */
-function scalar(v: unknown): HeaderValue | undefined {
-  if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
-  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  if (v instanceof Date) return v.getTime();
-  return undefined;
+/**
+ * The entries of a map section (application-properties, message-annotations) with their AMQP
+ * types (typed-codec.ts), decoded from the raw message; when there are no raw bytes, from rhea's
+ * re-encoding of its decoded view (which has lost the widths).
+ */
+function typedSection(m: RheaMessage, raw: Buffer | undefined, code: number): Array<[string, Value | undefined]> {
+  const bytes = raw ?? rhea.message.encode(m);
+  const pos = sectionValue(bytes, code);
+  if (pos === undefined) return [];
+  try {
+    return decodeMapEntries(bytes, pos, bytes.length);
+  } catch (err) {
+    if (!(err instanceof RangeError) && !(err instanceof AmqpDecodeError)) throw err;
+    return []; // rhea decoded the same bytes already, so this is unreachable for a message rhea accepted
+  }
 }
 
 function timeOf(v: unknown): number | undefined {
@@ -81,34 +92,25 @@ function convertBody(m: RheaMessage, raw: Buffer | undefined): Body {
 export function fromAmqp(m: RheaMessage, raw: Buffer | undefined, ctx: InboundContext): InboundMessage {
   const headers: Headers = {};
   let dedupId: string | undefined;
-  const app = m.application_properties;
-  if (app && typeof app === 'object') {
-    for (const [k, v] of Object.entries(app as Record<string, unknown>)) {
-      if (isReservedHeader(k)) continue;
-      const s = scalar(v);
-      if (s === undefined) continue;
-      if (k === ARTEMIS_DUPLICATE_ID && s !== null) dedupId = String(s);
-      else headers[k] = s;
-    }
+  for (const [k, v] of typedSection(m, raw, Descriptor.applicationProperties)) {
+    if (isReservedHeader(k) || v === undefined) continue;
+    if (k === ARTEMIS_DUPLICATE_ID && v !== null) dedupId = valueToText(v);
+    else headers[k] = v;
   }
   let delayMs: number | undefined;
   let partitionKey: string | undefined;
-  const ann = m.message_annotations;
-  if (ann && typeof ann === 'object') {
-    for (const [k, v] of Object.entries(ann as Record<string, unknown>)) {
-      if (!k.startsWith(ANNOTATION_PREFIX)) continue;
-      if (k === 'x-opt-delivery-delay') {
-        const d = timeOf(v);
-        if (d !== undefined && d > 0) delayMs = d;
-      } else if (k === 'x-opt-delivery-time') {
-        const t = timeOf(v);
-        if (t !== undefined && t > ctx.now) delayMs = t - ctx.now;
-      } else if (k === 'x-opt-partition-key' && typeof v === 'string' && v !== '') {
-        partitionKey = v;
-      } else {
-        const s = scalar(v);
-        if (s !== undefined) headers[k] = s;
-      }
+  for (const [k, v] of typedSection(m, raw, Descriptor.messageAnnotations)) {
+    if (!k.startsWith(ANNOTATION_PREFIX) || v === undefined) continue;
+    if (k === 'x-opt-delivery-delay') {
+      const d = valueToNumber(v);
+      if (d !== undefined && Number.isFinite(d) && d > 0) delayMs = d;
+    } else if (k === 'x-opt-delivery-time') {
+      const t = valueToNumber(v);
+      if (t !== undefined && Number.isFinite(t) && t > ctx.now) delayMs = t - ctx.now;
+    } else if (k === 'x-opt-partition-key' && typeof v === 'string' && v !== '') {
+      partitionKey = v;
+    } else {
+      headers[k] = v;
     }
   }
 

@@ -7,6 +7,8 @@ import type { HeaderValue, Message } from '../../src/core/message.js';
 import { Descriptor, isBodySectionRun } from './amqp-codec.js';
 import { ANNOTATION_PREFIX, BODY_MARKER, CORRELATION_ID_TYPE, MESSAGE_ID_TYPE, idFromString, isReservedHeader } from './body-kind.js';
 import { NO_BODY } from './rhea-internals.js';
+import { isTypedValue } from '../../src/core/values.js';
+import { toRheaValue } from './typed-codec.js';
 
 export interface OutboundContext {
   now: number;
@@ -22,22 +24,16 @@ const MAX_UINT = 0xffff_ffff;
 /** Qpid JMS reads these annotations as bytes. */
 const BYTE_ANNOTATIONS = new Set(['x-opt-jms-msg-type', 'x-opt-jms-dest', 'x-opt-jms-reply-to']);
 
-/** Signed AMQP types for numbers (JMS has no unsigned property types): int, long, or double. */
-function typedNumber(v: number): { toRheaTyped(): unknown } {
-  if (Number.isInteger(v) && v >= -0x8000_0000 && v <= 0x7fff_ffff) return { toRheaTyped: () => rhea.types.wrap_int(v) };
-  if (Number.isSafeInteger(v)) return { toRheaTyped: () => rhea.types.wrap_long(v) };
-  return { toRheaTyped: () => rhea.types.wrap_double(v) };
-}
-
+/** Application-properties keep their core type (typed-codec.ts); plain numbers go as int, long or double. */
 function appValue(v: HeaderValue): unknown {
-  return typeof v === 'number' ? typedNumber(v) : v;
+  return toRheaValue(v);
 }
 
 function annotationValue(k: string, v: HeaderValue): unknown {
   if (typeof v === 'number' && BYTE_ANNOTATIONS.has(k) && Number.isInteger(v) && v >= -128 && v <= 127) {
-    return { toRheaTyped: () => rhea.types.wrap_byte(v) };
+    return rhea.types.wrap_byte(v);
   }
-  return v;
+  return isTypedValue(v) ? toRheaValue(v) : v;
 }
 
 function idValue(id: string, type: HeaderValue | undefined): unknown {

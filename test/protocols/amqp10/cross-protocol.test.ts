@@ -70,7 +70,7 @@ describe('AMQP 1.0 cross-protocol', () => {
     expect(text).toMatchObject({
       body: 'hello http', persistent: true,
       properties: { contentType: 'text/plain', subject: 's', correlationId: 'c9', userId: 'anonymous' },
-      headers: { k: 'v', n: 1.5, 'x-amqp-body': 'string' },
+      headers: { k: 'v', n: { type: 'double', value: 1.5 }, 'x-amqp-body': 'string' },
     });
     // A structured amqp-value body is kept as its exact AMQP encoding (what other protocols see).
     expect(structured.headers['x-amqp-body']).toBe('amqp-value');

@@ -42,7 +42,8 @@ describe('AMQP 1.0 message mapping', () => {
     expect(m.message).toMatchObject({
       persistent: true, partitionKey: 'pk', dedupId: 'd-1',
       properties: { priority: 9, expiresAt: ctx.now + 5000, userId: 'u', contentType: 'text/plain' },
-      headers: { 'x-opt-keep': 1, a: 5, 'x-amqp-body': 'string' },
+      // annotations and application-properties keep their AMQP types (rhea encodes 1 as uint, a Date as timestamp)
+      headers: { 'x-opt-keep': { type: 'uint', value: 1 }, a: { type: 'timestamp', value: 5 }, 'x-amqp-body': 'string' },
     });
     expect(m.delayMs).toBe(1500);
   });
