@@ -2,8 +2,8 @@
  * How an AMQP 1.0 body is kept in the core message, and the typed-id markers.
  *
  * The core body is bytes. A `data` body is stored as its bytes with no marker; other AMQP body
- * kinds are marked with the core header `x-amqp-body` so that an AMQP 1.0 receiver gets the
- * identical body back:
+ * kinds are marked in the message's protocol slot (`message.protocol.amqp10.bodyKind`,
+ * src/core/protocol-slot.ts) so that an AMQP 1.0 receiver gets the identical body back:
  *
  * | marker          | core body                                  | sent to AMQP 1.0 as           |
  * |-----------------|--------------------------------------------|-------------------------------|
@@ -14,21 +14,23 @@
  * | `amqp-value`    | the exact AMQP encoding of the section     | that section, byte for byte   |
  * | `amqp-sequence` | the exact AMQP encoding of the section(s)  | those sections, byte for byte |
  *
- * Core headers whose names start with `x-amqp-` are reserved for these markers: such
- * application-properties sent by a client are dropped, and markers are never sent as
+ * Non-string message-id / correlation-id types go to `messageIdType` / `correlationIdType` of
+ * the same slot. Versions before the slot kept all three as the headers `x-amqp-body`,
+ * `x-amqp-message-id-type`, `x-amqp-correlation-id-type`; the store's codec moves them into the
+ * slot when it reads such a message. Core headers whose names start with `x-amqp-` stay reserved:
+ * such application-properties sent by a client are dropped, and such headers are never sent as
  * application-properties.
  */
-export const BODY_MARKER = 'x-amqp-body';
-export const MESSAGE_ID_TYPE = 'x-amqp-message-id-type';
-export const CORRELATION_ID_TYPE = 'x-amqp-correlation-id-type';
+import type { Amqp10BodyKind, Amqp10IdType } from '../../src/core/protocol-slot.js';
+
 export const RESERVED_PREFIX = 'x-amqp-';
 /** Message annotations with this prefix are kept as core headers of the same name. */
 export const ANNOTATION_PREFIX = 'x-opt-';
 
-export type BodyMarker = 'string' | 'binary' | 'null' | 'amqp-value' | 'amqp-sequence';
+export type BodyMarker = Amqp10BodyKind;
 
 /** Non-string AMQP message-id / correlation-id types, kept as a marker next to the string form. */
-export type IdType = 'ulong' | 'uuid' | 'binary';
+export type IdType = Amqp10IdType;
 
 export function isReservedHeader(name: string): boolean {
   return name.startsWith(RESERVED_PREFIX);

@@ -6,9 +6,8 @@ import rhea, { type Message as RheaMessage } from 'rhea';
 import type { Headers, Message, MessageProperties } from '../../src/core/message.js';
 import { valueToNumber, valueToText, type Value } from '../../src/core/values.js';
 import { AmqpDecodeError, bodySections, Descriptor, sectionValue } from './amqp-codec.js';
-import {
-  ANNOTATION_PREFIX, BODY_MARKER, CORRELATION_ID_TYPE, MESSAGE_ID_TYPE, idToString, isReservedHeader, type BodyMarker,
-} from './body-kind.js';
+import type { Amqp10Details } from '../../src/core/protocol-slot.js';
+import { ANNOTATION_PREFIX, idToString, isReservedHeader, type BodyMarker } from './body-kind.js';
 import { isSection } from './rhea-internals.js';
 import { decodeMapEntries } from './typed-codec.js';
 
@@ -115,15 +114,16 @@ export function fromAmqp(m: RheaMessage, raw: Buffer | undefined, ctx: InboundCo
   }
 
   const properties: MessageProperties = { userId: ctx.userId };
+  const details: Amqp10Details = {};
   const mid = idToString(m.message_id);
   if (mid) {
     properties.messageId = mid.id;
-    if (mid.type) headers[MESSAGE_ID_TYPE] = mid.type;
+    if (mid.type) details.messageIdType = mid.type;
   }
   const cid = idToString(m.correlation_id);
   if (cid) {
     properties.correlationId = cid.id;
-    if (cid.type) headers[CORRELATION_ID_TYPE] = cid.type;
+    if (cid.type) details.correlationIdType = cid.type;
   }
   const replyTo = str(m.reply_to);
   if (replyTo !== undefined) properties.replyTo = replyTo;
@@ -143,9 +143,12 @@ export function fromAmqp(m: RheaMessage, raw: Buffer | undefined, ctx: InboundCo
   let contentType = str(m.content_type);
   if (body.marker === 'string' && contentType === undefined) contentType = 'text/plain';
   if (contentType !== undefined) properties.contentType = contentType;
-  if (body.marker) headers[BODY_MARKER] = body.marker;
+  if (body.marker) details.bodyKind = body.marker;
 
   const message: Message = { body: body.bytes, properties, headers, persistent: m.durable === true };
+  if (details.bodyKind !== undefined || details.messageIdType !== undefined || details.correlationIdType !== undefined) {
+    message.protocol = { amqp10: details };
+  }
   const groupId = str(m.group_id);
   if (groupId !== undefined && groupId !== '') message.groupId = groupId;
   if (dedupId !== undefined && dedupId !== '') message.dedupId = dedupId;

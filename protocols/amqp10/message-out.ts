@@ -5,7 +5,7 @@
 import rhea from 'rhea';
 import type { HeaderValue, Message } from '../../src/core/message.js';
 import { Descriptor, isBodySectionRun } from './amqp-codec.js';
-import { ANNOTATION_PREFIX, BODY_MARKER, CORRELATION_ID_TYPE, MESSAGE_ID_TYPE, idFromString, isReservedHeader } from './body-kind.js';
+import { ANNOTATION_PREFIX, idFromString, isReservedHeader } from './body-kind.js';
 import { NO_BODY } from './rhea-internals.js';
 import { isTypedValue } from '../../src/core/values.js';
 import { toRheaValue } from './typed-codec.js';
@@ -36,14 +36,14 @@ function annotationValue(k: string, v: HeaderValue): unknown {
   return isTypedValue(v) ? toRheaValue(v) : v;
 }
 
-function idValue(id: string, type: HeaderValue | undefined): unknown {
+function idValue(id: string, type: unknown): unknown {
   const r = idFromString(id, type);
   return r.binary ? rhea.types.wrap_binary(r.value) : r.value;
 }
 
 /** The body for rhea's encoder, or the exact pre-encoded sections to append. */
 function body(m: Message): { body: unknown; raw?: Buffer } {
-  switch (m.headers[BODY_MARKER]) {
+  switch (m.protocol?.amqp10?.bodyKind) {
     case 'string':
       return { body: m.body.toString('utf8') };
     case 'binary':
@@ -87,12 +87,12 @@ export function toAmqp(m: Message, ctx: OutboundContext): Buffer {
   if (Object.keys(annotations).length > 0) out.message_annotations = annotations;
   if (Object.keys(app).length > 0) out.application_properties = app;
 
-  if (p.messageId !== undefined) out.message_id = idValue(p.messageId, m.headers[MESSAGE_ID_TYPE]);
+  if (p.messageId !== undefined) out.message_id = idValue(p.messageId, m.protocol?.amqp10?.messageIdType);
   if (p.userId !== undefined) out.user_id = Buffer.from(p.userId, 'utf8');
   if (ctx.to !== undefined) out.to = ctx.to;
   if (p.subject !== undefined) out.subject = p.subject;
   if (p.replyTo !== undefined) out.reply_to = p.replyTo;
-  if (p.correlationId !== undefined) out.correlation_id = idValue(p.correlationId, m.headers[CORRELATION_ID_TYPE]);
+  if (p.correlationId !== undefined) out.correlation_id = idValue(p.correlationId, m.protocol?.amqp10?.correlationIdType);
   if (p.contentType !== undefined) out.content_type = p.contentType;
   if (p.contentEncoding !== undefined) out.content_encoding = p.contentEncoding;
   if (p.timestamp !== undefined) out.creation_time = p.timestamp;

@@ -3,23 +3,22 @@
  *
  *   payload            ↔ body (bytes, unchanged)
  *   QoS > 0            → persistent: true;  QoS 0 → persistent: false (never written to disk)
- *   QoS                → header `x-mqtt-publish-qos` (0 | 1 | 2), as RabbitMQ's MQTT plugin does;
- *                        on delivery the QoS is min(subscription QoS, this header); messages from
- *                        other protocols (no header) are delivered at the subscription's QoS
- *   topic name         → header `x-mqtt-topic` (queue copies of a topic message do not carry the
- *                        topic they were published to; shared and persistent-session deliveries
- *                        read it back from here)
+ *   QoS                → protocol slot `mqtt.publishQos` (0 | 1 | 2); on delivery the QoS is
+ *                        min(subscription QoS, this); messages from other protocols (none) are
+ *                        delivered at the subscription's QoS
+ *   topic name         → protocol slot `mqtt.topic` (queue copies of a topic message do not carry
+ *                        the topic they were published to; shared and persistent-session
+ *                        deliveries read it back from here)
+ *   The slot (src/core/protocol-slot.ts) is not seen by other protocols. Versions before it kept
+ *   these as the headers `x-mqtt-publish-qos` / `x-mqtt-topic` (as RabbitMQ's MQTT plugin does);
+ *   the store's codec moves them into the slot when it reads such a message.
  *   retain flag        → Broker.publish(..., { retain }) (the core's retained store); delivered
  *                        with retain=1 only when sent because of a new subscription
  *   user (non-anonymous CONNECT username) → properties.userId
  *   time of arrival    → properties.timestamp
  */
 import type { Message } from '../../src/core/message.js';
-
-export const QOS_HEADER = 'x-mqtt-publish-qos';
 import { coreToTopic } from './topic-names.js';
-
-export const TOPIC_HEADER = 'x-mqtt-topic';
 
 export type QoS = 0 | 1 | 2;
 
@@ -36,14 +35,15 @@ export function toCoreMessage(packet: PublishLike, userId: string | undefined, n
   return {
     body,
     properties: userId !== undefined ? { timestamp: now, userId } : { timestamp: now },
-    headers: { [QOS_HEADER]: qos, [TOPIC_HEADER]: packet.topic },
+    headers: {},
     persistent: qos > 0,
+    protocol: { mqtt: { publishQos: qos, topic: packet.topic } },
   };
 }
 
 /** The QoS a message was published with, if it came from MQTT. */
 export function publishedQos(m: Message): QoS | undefined {
-  const v = m.headers[QOS_HEADER];
+  const v = m.protocol?.mqtt?.publishQos;
   return v === 0 || v === 1 || v === 2 ? v : undefined;
 }
 
@@ -58,7 +58,7 @@ export function deliveryQos(m: Message, subQos: QoS): QoS {
  * through MQTT, else the core topic the broker stamps on topic → queue copies, mapped back.
  */
 export function recordedTopic(m: Message): string | undefined {
-  const v = m.headers[TOPIC_HEADER];
+  const v = m.protocol?.mqtt?.topic;
   if (typeof v === 'string' && v.length > 0) return v;
   return m.properties.topic !== undefined ? coreToTopic(m.properties.topic) : undefined;
 }

@@ -6,6 +6,7 @@
  */
 import { BrokerError } from '../core/errors.js';
 import type { HeaderValue, Headers, Message, MessageProperties } from '../core/message.js';
+import type { ProtocolDetails } from '../core/protocol-slot.js';
 import { valueFromJson, valueToJson } from '../core/value-json.js';
 import { isTypedValue } from '../core/values.js';
 
@@ -124,5 +125,18 @@ export function messageToJson(m: Message): Record<string, unknown> {
     ...(m.groupId !== undefined ? { groupId: m.groupId } : {}),
     ...(m.dedupId !== undefined ? { dedupId: m.dedupId } : {}),
     ...(m.partitionKey !== undefined ? { partitionKey: m.partitionKey } : {}),
+    ...(m.protocol !== undefined ? { protocol: protocolToJson(m.protocol) } : {}),
   };
+}
+
+/** The protocol slot (read-only in the API): each protocol's fields, typed values in their JSON form. */
+function protocolToJson(slot: ProtocolDetails): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [protocol, details] of Object.entries(slot)) {
+    if (details === undefined) continue;
+    const entry: Record<string, unknown> = {};
+    for (const [field, v] of Object.entries(details)) if (v !== undefined) entry[field] = valueToJson(v);
+    out[protocol] = entry;
+  }
+  return out;
 }

@@ -3,6 +3,7 @@
  * the store persists exactly this shape.
  */
 import { randomBytes } from 'node:crypto';
+import type { ProtocolDetails } from './protocol-slot.js';
 import { valueSize, type Value } from './values.js';
 
 /**
@@ -51,6 +52,11 @@ export interface Message {
   dedupId?: string;
   /** Stream partition key (Kinesis PartitionKey). */
   partitionKey?: string;
+  /**
+   * Protocol-private details (AMQP 1.0 body kind and id types, MQTT QoS and topic): read back only
+   * by the protocol that wrote them, never shown to other protocols as headers (protocol-slot.ts).
+   */
+  protocol?: ProtocolDetails;
 }
 
 export const DEFAULT_PRIORITY = 4;
@@ -70,6 +76,7 @@ export function createMessage(body: Buffer | string, init: Partial<Omit<Message,
     ...(init.groupId !== undefined ? { groupId: init.groupId } : {}),
     ...(init.dedupId !== undefined ? { dedupId: init.dedupId } : {}),
     ...(init.partitionKey !== undefined ? { partitionKey: init.partitionKey } : {}),
+    ...(init.protocol !== undefined ? { protocol: init.protocol } : {}),
   };
 }
 

@@ -3,18 +3,25 @@
  * and a compact JSON text holding everything else. Shared by the SQLite and PostgreSQL stores.
  *
  * Meta layout (keys omitted when empty / default):
- *   { "v": 2, "p": {properties}, "h": {headers}, "t": 1 if NOT persistent, "g": groupId, "d": dedupId, "k": partitionKey }
+ *   { "v": 3, "p": {properties}, "h": {headers}, "t": 1 if NOT persistent, "g": groupId, "d": dedupId,
+ *     "k": partitionKey, "x": {protocol slot: {"amqp10": {"bodyKind": "string"}, "mqtt": {...}}} }
  *
- * Version 2 (current): each header value is in the JSON form of src/core/value-json.ts, so typed
- * values (long as bigint, binary as Buffer, nested lists and maps...) decode to exactly what was
- * encoded. Version 1 (written before typed values existed) held only plain scalars; it is still
- * read, and schema migration 2 of both stores rewrites v1 rows to v2 (`upgradeMeta`).
+ * Version 3 (current): header values and protocol-slot fields are in the JSON form of
+ * src/core/value-json.ts, so typed values (long as bigint, binary as Buffer, nested lists and
+ * maps...) decode to exactly what was encoded.
+ * Version 2: the same without the protocol slot ("x").
+ * Version 1 (written before typed values existed) held only plain scalars.
+ * Versions 1 and 2 are still read: their protocol details, kept then as the headers listed in
+ * src/core/protocol-slot.ts LEGACY_DETAIL_HEADERS (`x-amqp-body`, `x-mqtt-publish-qos`...), are
+ * moved into the slot on decode, so a message stored by an older broker delivers the same.
+ * Schema migrations 2 and 3 of both stores rewrite older rows to the current version (`upgradeMeta`).
  *
- * In both versions JSON has no NaN / ±Infinity / -0: such plain header or property numbers are
+ * In every version JSON has no NaN / ±Infinity / -0: such plain header or property numbers are
  * written as {"$num": "NaN" | "Infinity" | "-Infinity" | "-0"}.
  */
 import { BrokerError, isBrokerError } from '../core/errors.js';
 import type { Headers, Message, MessageProperties } from '../core/message.js';
+import { liftLegacyDetails, type ProtocolDetails } from '../core/protocol-slot.js';
 import { numberToJson, valueFromJson, valueToJson, type JsonValue } from '../core/value-json.js';
 import { valueProblem } from '../core/values.js';
 
@@ -23,7 +30,7 @@ export interface EncodedMessage {
   meta: string;
 }
 
-export const META_VERSION = 2;
+export const META_VERSION = 3;
 
 interface Meta {
   v: number;
@@ -33,6 +40,7 @@ interface Meta {
   g?: string;
   d?: string;
   k?: string;
+  x?: Record<string, Record<string, JsonValue>>;
 }
 
 function isSpecialNumber(v: unknown): v is number {
@@ -88,6 +96,10 @@ export function encodeMessage(m: Message): EncodedMessage {
   if (m.groupId !== undefined) meta.g = m.groupId;
   if (m.dedupId !== undefined) meta.d = m.dedupId;
   if (m.partitionKey !== undefined) meta.k = m.partitionKey;
+  if (m.protocol !== undefined) {
+    const x = encodeSlot(m.protocol);
+    if (x !== undefined) meta.x = x;
+  }
   return { body: Buffer.from(m.body), meta: JSON.stringify(meta) };
 }
 
@@ -104,20 +116,52 @@ function decodeRecord(raw: unknown, where: string): Record<string, unknown> {
   return obj;
 }
 
-/** Headers of a v2 meta: each value in the value-json form. */
-function decodeHeaders(raw: unknown): Headers {
+/** The protocol slot as JSON (undefined fields and empty entries left out), or undefined when empty. */
+function encodeSlot(slot: ProtocolDetails): Record<string, Record<string, JsonValue>> | undefined {
+  if (typeof slot !== 'object' || slot === null) throw new BrokerError('INVALID_ARGUMENT', 'message protocol slot must be an object');
+  let out: Record<string, Record<string, JsonValue>> | undefined;
+  for (const [protocol, details] of Object.entries(slot)) {
+    if (details === undefined) continue;
+    if (typeof details !== 'object' || details === null) throw new BrokerError('INVALID_ARGUMENT', `protocol slot "${protocol}" must be an object`);
+    let entry: Record<string, JsonValue> | undefined;
+    for (const [field, v] of Object.entries(details)) {
+      if (v === undefined) continue;
+      const problem = valueProblem(v);
+      if (problem !== undefined) throw new BrokerError('INVALID_ARGUMENT', `protocol slot "${protocol}.${field}": ${problem}`);
+      entry ??= {};
+      entry[field] = valueToJson(v);
+    }
+    if (entry !== undefined) (out ??= {})[protocol] = entry;
+  }
+  return out;
+}
+
+/** A record of values in the value-json form (headers, one protocol's slot entry). */
+function decodeValues(raw: unknown, what: string): Headers {
   if (raw === undefined) return {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new BrokerError('STORE_FAILED', 'corrupt message meta: headers is not an object');
+    throw new BrokerError('STORE_FAILED', `corrupt message meta: ${what} is not an object`);
   }
   const out: Headers = {};
   for (const [k, j] of Object.entries(raw)) {
     try {
-      Object.defineProperty(out, k, { value: valueFromJson(j, `header "${k}"`), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, k, { value: valueFromJson(j, `${what} "${k}"`), enumerable: true, writable: true, configurable: true });
     } catch (err) {
       if (!isBrokerError(err)) throw err;
       throw new BrokerError('STORE_FAILED', `corrupt message meta: ${err.message}`, { cause: err });
     }
+  }
+  return out;
+}
+
+function decodeSlot(raw: unknown): ProtocolDetails | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new BrokerError('STORE_FAILED', 'corrupt message meta: protocol slot is not an object');
+  }
+  const out: ProtocolDetails = {};
+  for (const [protocol, details] of Object.entries(raw)) {
+    Object.defineProperty(out, protocol, { value: decodeValues(details, `protocol slot ${protocol}`), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
@@ -141,16 +185,18 @@ export function decodeMessage(body: Buffer | Uint8Array | null, meta: string): M
   }
   if (typeof parsed !== 'object' || parsed === null) throw new BrokerError('STORE_FAILED', 'corrupt message meta: not an object');
   const mv = parsed as Meta;
-  if (mv.v !== 1 && mv.v !== 2) throw new BrokerError('STORE_FAILED', `unsupported message meta version ${String(mv.v)}`);
+  if (mv.v !== 1 && mv.v !== 2 && mv.v !== 3) throw new BrokerError('STORE_FAILED', `unsupported message meta version ${String(mv.v)}`);
   const buf = body === null ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const msg: Message = {
     body: buf,
     properties: decodeRecord(mv.p, 'properties') as MessageProperties,
-    headers: mv.v === 1 ? (decodeRecord(mv.h, 'headers') as Headers) : decodeHeaders(mv.h),
+    headers: mv.v === 1 ? (decodeRecord(mv.h, 'headers') as Headers) : decodeValues(mv.h, 'header'),
     persistent: mv.t !== 1,
   };
   if (mv.g !== undefined) msg.groupId = mv.g;
   if (mv.d !== undefined) msg.dedupId = mv.d;
   if (mv.k !== undefined) msg.partitionKey = mv.k;
+  const slot = mv.v === 3 ? decodeSlot(mv.x) : liftLegacyDetails(msg.headers, undefined);
+  if (slot !== undefined) msg.protocol = slot;
   return msg;
 }

@@ -20,7 +20,7 @@ describe('message codec', () => {
   it('keeps a minimal message minimal', () => {
     const m = createMessage('hi');
     const e = encodeMessage(m);
-    expect(e.meta).toBe('{"v":2}');
+    expect(e.meta).toBe('{"v":3}');
     expect(decodeMessage(e.body, e.meta)).toEqual(m);
   });
 
@@ -41,8 +41,8 @@ describe('message codec', () => {
     const e = encodeMessage(createMessage(body));
     body[0] = 0x7a;
     expect(e.body.toString()).toBe('abc');
-    expect(decodeMessage(new Uint8Array([104, 105]), '{"v":2}').body.toString()).toBe('hi');
-    expect(decodeMessage(null, '{"v":2}').body.length).toBe(0);
+    expect(decodeMessage(new Uint8Array([104, 105]), '{"v":3}').body.toString()).toBe('hi');
+    expect(decodeMessage(null, '{"v":3}').body.length).toBe(0);
   });
 
   it('rejects non-scalar header values with INVALID_ARGUMENT', () => {
@@ -54,10 +54,10 @@ describe('message codec', () => {
     expect(failCode(() => encodeMessage(unknownType))).toBe('INVALID_ARGUMENT');
   });
 
-  it('round-trips every typed value exactly (v2 meta)', () => {
+  it('round-trips every typed value exactly', () => {
     const m = typedMessage(1);
     const e = encodeMessage(m);
-    expect(e.meta.startsWith('{"v":2,')).toBe(true);
+    expect(e.meta.startsWith('{"v":3,')).toBe(true);
     const d = decodeMessage(e.body, e.meta);
     expect(d).toEqual(m);
     expect(typeof (d.headers.ulong as { value: unknown }).value).toBe('bigint');
@@ -68,12 +68,12 @@ describe('message codec', () => {
   it('writes typed values in the documented JSON form', () => {
     const e = encodeMessage(createMessage('', { headers: { l: typed.long(-5), b: typed.binary(Buffer.from('hi')), n: Number.NaN, s: 'x' } }));
     expect(JSON.parse(e.meta)).toEqual({
-      v: 2,
+      v: 3,
       h: { l: { type: 'long', value: '-5' }, b: { type: 'binary', value: 'aGk=' }, n: { $num: 'NaN' }, s: 'x' },
     });
   });
 
-  it('reads v1 meta unchanged and upgrades it to v2', () => {
+  it('reads v1 meta unchanged and upgrades it to the current version', () => {
     const v1 = '{"v":1,"p":{"priority":{"$num":"-0"},"messageId":"m"},"h":{"a":1,"b":"x","c":null,"d":{"$num":"Infinity"}},"t":1,"g":"g","d":"d","k":"k"}';
     const expected = createMessage('', {
       properties: { priority: -0, messageId: 'm' }, headers: { a: 1, b: 'x', c: null, d: Number.POSITIVE_INFINITY },
@@ -82,18 +82,44 @@ describe('message codec', () => {
     expect(decodeMessage(null, v1)).toEqual(expected);
     const up = upgradeMeta(v1);
     expect(up).toBeDefined();
-    expect(up!.startsWith('{"v":2,')).toBe(true);
+    expect(up!.startsWith('{"v":3,')).toBe(true);
     expect(decodeMessage(null, up!)).toEqual(expected);
     expect(Object.is(decodeMessage(null, up!).properties.priority, -0)).toBe(true);
     expect(upgradeMeta(up!)).toBeUndefined();
-    expect(upgradeMeta('{"v":1}')).toBe('{"v":2}');
-    expect(upgradeMeta('{"v":2}')).toBeUndefined();
+    expect(upgradeMeta('{"v":1}')).toBe('{"v":3}');
+    expect(upgradeMeta('{"v":2}')).toBe('{"v":3}');
+    expect(upgradeMeta('{"v":3}')).toBeUndefined();
+  });
+
+  it('persists the protocol slot, and moves the protocol details older versions kept as headers into it', () => {
+    const m = createMessage('x', {
+      headers: { k: 'v' },
+      protocol: { amqp10: { bodyKind: 'amqp-value', messageIdType: 'uuid' }, mqtt: { publishQos: 2, topic: 'a/b' }, future: { n: typed.long(1) } },
+    });
+    const e = encodeMessage(m);
+    expect(JSON.parse(e.meta).x).toEqual({
+      amqp10: { bodyKind: 'amqp-value', messageIdType: 'uuid' }, mqtt: { publishQos: 2, topic: 'a/b' }, future: { n: { type: 'long', value: '1' } },
+    });
+    expect(decodeMessage(e.body, e.meta)).toEqual(m);
+    expect(encodeMessage(createMessage('x', { protocol: { amqp10: {} } })).meta).toBe('{"v":3}');
+    for (const v of [1, 2]) {
+      const legacy = decodeMessage(null, `{"v":${v},"h":{"x-amqp-body":"string","x-mqtt-publish-qos":1,"x-mqtt-topic":"t","k":"v"}}`);
+      expect(legacy.headers).toEqual({ k: 'v' });
+      expect(legacy.protocol).toEqual({ amqp10: { bodyKind: 'string' }, mqtt: { publishQos: 1, topic: 't' } });
+    }
+    // in the current version such headers are ordinary headers (set by a client)
+    const current = decodeMessage(null, '{"v":3,"h":{"x-mqtt-topic":"t"}}');
+    expect(current.headers).toEqual({ 'x-mqtt-topic': 't' });
+    expect(current.protocol).toBeUndefined();
   });
 
   it.each([
     ['not json', 'x{'],
     ['not an object', '42'],
-    ['unknown version', '{"v":3}'],
+    ['unknown version', '{"v":4}'],
+    ['slot not an object', '{"v":3,"x":[1]}'],
+    ['slot entry not an object', '{"v":3,"x":{"mqtt":1}}'],
+    ['bad slot value', '{"v":3,"x":{"mqtt":{"publishQos":{"type":"ubyte","value":-1}}}}'],
     ['bad typed value', '{"v":2,"h":{"a":{"type":"ubyte","value":300}}}'],
     ['bad long text', '{"v":2,"h":{"a":{"type":"long","value":"1.5"}}}'],
     ['long out of range', '{"v":2,"h":{"a":{"type":"long","value":"9223372036854775808"}}}'],

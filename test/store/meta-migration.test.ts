@@ -1,8 +1,10 @@
 /**
- * Schema migration 2 (message meta v1 → v2): a database written by the previous broker version
- * (schema version 1, v1 meta JSON in messages, retained and stream_records) is built by hand,
- * opened by the current store, and must read back identical messages with every row rewritten
- * to v2. Runs against SQLite and, where PostgreSQL is available, PostgreSQL.
+ * Schema migrations 2 and 3 (message meta rewritten to the current version): a database written
+ * by an older broker version (schema version 1 with v1 meta JSON, or schema version 2 with v2 meta,
+ * in messages, retained and stream_records) is built by hand, opened by the current store, and
+ * must read back identical messages (protocol details that older versions kept as x-amqp-* /
+ * x-mqtt-* headers now in the protocol slot) with every row rewritten to the current version.
+ * Runs against SQLite and, where PostgreSQL is available, PostgreSQL.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,6 +14,7 @@ import { createMessage, type Message } from '../../src/core/message.js';
 import type { Store } from '../../src/core/store.js';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { MIGRATIONS as PG_MIGRATIONS } from '../../src/store/postgres/schema.js';
+import { META_VERSION } from '../../src/store/message-codec.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { MIGRATIONS as SQLITE_MIGRATIONS } from '../../src/store/sqlite/schema.js';
 import { postgresSkipReason, type PostgresCluster } from '../support/postgres-cluster.js';
@@ -31,9 +34,17 @@ const V1_ROWS: Array<{ meta: string; body: Buffer; message: Message }> = [
   },
   { meta: '{"v":1}', body: Buffer.from('plain'), message: createMessage('plain') },
   {
-    meta: '{"v":1,"h":{"x-amqp-body":"string","k":"v"}}',
+    // AMQP 1.0 details as the previous version kept them: headers, moved into the protocol slot
+    meta: '{"v":1,"h":{"x-amqp-body":"string","k":"v","x-amqp-message-id-type":"ulong"},"p":{"messageId":"42"}}',
     body: Buffer.from('hello'),
-    message: createMessage('hello', { headers: { 'x-amqp-body': 'string', k: 'v' } }),
+    message: createMessage('hello', {
+      headers: { k: 'v' }, properties: { messageId: '42' }, protocol: { amqp10: { bodyKind: 'string', messageIdType: 'ulong' } },
+    }),
+  },
+  {
+    meta: '{"v":1,"h":{"x-mqtt-publish-qos":1,"x-mqtt-topic":"a/b.c"}}',
+    body: Buffer.from('mqtt'),
+    message: createMessage('mqtt', { protocol: { mqtt: { publishQos: 1, topic: 'a/b.c' } } }),
   },
 ];
 
@@ -49,7 +60,7 @@ async function expectIdentical(store: Store): Promise<void> {
 
 function expectAllV2(metas: string[]): void {
   expect(metas).toHaveLength(V1_ROWS.length * 3);
-  for (const m of metas) expect(m === '{"v":2}' || m.startsWith('{"v":2,')).toBe(true);
+  for (const m of metas) expect(m === `{"v":${META_VERSION}}` || m.startsWith(`{"v":${META_VERSION},`)).toBe(true);
 }
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -57,7 +68,44 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-describe('meta migration v1 → v2: SQLite', () => {
+/** v2 meta rows (typed values, but protocol details still as headers), and what they stand for. */
+const V2_ROWS: Array<{ meta: string; body: Buffer; message: Message }> = [
+  {
+    meta: '{"v":2,"h":{"x-amqp-body":"amqp-value","l":{"type":"long","value":"-9223372036854775808"},"x-amqp-correlation-id-type":"uuid"}}',
+    body: Buffer.from([0x00, 0x53, 0x77, 0x40]),
+    message: createMessage(Buffer.from([0x00, 0x53, 0x77, 0x40]), {
+      headers: { l: { type: 'long', value: -(2n ** 63n) } }, protocol: { amqp10: { bodyKind: 'amqp-value', correlationIdType: 'uuid' } },
+    }),
+  },
+  { meta: '{"v":2,"h":{"x-mqtt-publish-qos":2,"x-mqtt-topic":"t"}}', body: Buffer.from('q2'), message: createMessage('q2', { protocol: { mqtt: { publishQos: 2, topic: 't' } } }) },
+  { meta: '{"v":2}', body: Buffer.from('p'), message: createMessage('p') },
+];
+
+describe('meta migration v2 → current: SQLite', () => {
+  it('moves the protocol details of v2 rows into the protocol slot', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.remove);
+    const path = join(tmp.dir, 'v2.db');
+    const db = new Database(path);
+    db.exec(SQLITE_MIGRATIONS[0] as string);
+    db.pragma('user_version = 2');
+    V2_ROWS.forEach((r, i) => {
+      db.prepare('INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run('q', i + 1, `ID:${i}`, r.body, r.meta, 1, 1, 0);
+    });
+    db.close();
+    const store = new SqliteStore({ path });
+    await store.open();
+    cleanups.push(() => store.close());
+    expect((await store.loadMessages('q')).map((m) => m.message)).toEqual(V2_ROWS.map((r) => r.message));
+    const check = new Database(path, { readonly: true });
+    const metas = check.prepare('SELECT meta FROM messages').pluck().all() as string[];
+    check.close();
+    for (const m of metas) expect(m === `{"v":${META_VERSION}}` || m.startsWith(`{"v":${META_VERSION},`)).toBe(true);
+    expect(metas[1]).toBe(`{"v":${META_VERSION},"x":{"mqtt":{"publishQos":2,"topic":"t"}}}`);
+  });
+});
+
+describe('meta migration v1 → current: SQLite', () => {
   it('reads identical messages back after the upgrade and rewrites every row', async () => {
     const tmp = tempDir();
     cleanups.push(tmp.remove);
@@ -95,7 +143,7 @@ describe('meta migration v1 → v2: SQLite', () => {
 const skip = postgresSkipReason();
 let cluster: PostgresCluster;
 
-describe.skipIf(skip !== null)('meta migration v1 → v2: PostgreSQL', () => {
+describe.skipIf(skip !== null)('meta migration v1 → current: PostgreSQL', () => {
   beforeAll(async () => { cluster = await startPostgresCluster(); });
   afterAll(async () => { await cluster?.stop(); });
 

@@ -58,7 +58,10 @@ export function typedHeaders(): Record<string, Value> {
 }
 
 export function typedMessage(n = 1): Message {
-  return createMessage(`typed ${n}`, { headers: typedHeaders() });
+  return createMessage(`typed ${n}`, {
+    headers: typedHeaders(),
+    protocol: { amqp10: { bodyKind: 'amqp-value', messageIdType: 'uuid' }, mqtt: { publishQos: 2, topic: 'a/b.c' } },
+  });
 }
 
 function msg(queue: string, seq: number, over: Partial<StoredMessage> = {}): StoredMessage {
@@ -183,7 +186,7 @@ export function storeContract(name: string, make: () => Promise<StoreHarness>): 
         expect(got[1]!.message.persistent).toBe(true);
       });
 
-      it('round-trips every typed header value (bigint, Buffer, nested lists and maps, NaN, -0)', async () => {
+      it('round-trips every typed header value (bigint, Buffer, nested lists and maps, NaN, -0) and the protocol slot', async () => {
         const m: StoredMessage = { queue: 'q', seq: 1, id: 'ID:t-1', message: typedMessage(1), enqueuedAt: 1, availableAt: 1, receiveCount: 0 };
         const r: RetainedRecord = { topic: 't.typed', id: 'ID:t-2', message: typedMessage(2), publishedAt: 5 };
         const s: StreamRecord = { ...rec('typed', 'shard-0', 1, 9), message: typedMessage(3) };

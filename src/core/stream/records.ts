@@ -17,6 +17,7 @@ export function cloneMessage(m: Message): Message {
   if (m.groupId !== undefined) copy.groupId = m.groupId;
   if (m.dedupId !== undefined) copy.dedupId = m.dedupId;
   if (m.partitionKey !== undefined) copy.partitionKey = m.partitionKey;
+  if (m.protocol !== undefined) copy.protocol = m.protocol;
   return copy;
 }
 

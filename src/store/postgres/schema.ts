@@ -159,7 +159,9 @@ export const MIGRATIONS: readonly Migration[] = [
     PRIMARY KEY (namespace, key)
   );
   `,
-  // 2: message meta v1 → v2 (typed header values)
+  // 2: message meta rewritten to the codec's current version (introduced for v1 → v2: typed header values)
+  rewriteMetaRows,
+  // 3: the same again for v3 (protocol details move from x-amqp-* / x-mqtt-* headers to the protocol slot)
   rewriteMetaRows,
 ];
 

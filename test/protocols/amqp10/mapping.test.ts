@@ -25,7 +25,8 @@ describe('AMQP 1.0 message mapping', () => {
     const typed = rhea.types.wrap_list([rhea.types.wrap_symbol('sym'), rhea.types.wrap_ubyte(7), rhea.types.wrap_ulong(5)]);
     const encoded = rhea.message.encode({ body: { toRheaTyped: () => typed } });
     const core = fromAmqp(decode(encoded), encoded, ctx).message;
-    expect(core.headers['x-amqp-body']).toBe('amqp-value');
+    expect(core.protocol?.amqp10?.bodyKind).toBe('amqp-value');
+    expect(core.headers['x-amqp-body']).toBeUndefined();
     const out = toAmqp(core, { now: ctx.now });
     const a = bodySections(encoded)!;
     const b = bodySections(out)!;
@@ -43,8 +44,11 @@ describe('AMQP 1.0 message mapping', () => {
       persistent: true, partitionKey: 'pk', dedupId: 'd-1',
       properties: { priority: 9, expiresAt: ctx.now + 5000, userId: 'u', contentType: 'text/plain' },
       // annotations and application-properties keep their AMQP types (rhea encodes 1 as uint, a Date as timestamp)
-      headers: { 'x-opt-keep': { type: 'uint', value: 1 }, a: { type: 'timestamp', value: 5 }, 'x-amqp-body': 'string' },
+      headers: { 'x-opt-keep': { type: 'uint', value: 1 }, a: { type: 'timestamp', value: 5 } },
+      protocol: { amqp10: { bodyKind: 'string' } },
     });
+    // the body kind is in the protocol slot, not a header; a client's x-amqp-* property is dropped
+    expect(Object.keys(m.message.headers).sort()).toEqual(['a', 'x-opt-keep']);
     expect(m.delayMs).toBe(1500);
   });
 
@@ -59,10 +63,14 @@ describe('AMQP 1.0 message mapping', () => {
     const plain = decode(toAmqp(createMessage('raw', { headers: { h: 1 } }), { now: 0 }));
     expect(plain.body.typecode).toBe(Descriptor.data);
     expect(plain.application_properties).toEqual({ h: 1 });
-    const spoofed = createMessage(Buffer.from([0x00, 0x53, 0x77, 0xff]), { headers: { 'x-amqp-body': 'amqp-value' } });
-    const decoded = decode(toAmqp(spoofed, { now: 0 }));
-    expect(decoded.body.typecode).toBe(Descriptor.data);
-    expect(decoded.application_properties).toBeUndefined();
+    for (const spoofed of [
+      createMessage(Buffer.from([0x00, 0x53, 0x77, 0xff]), { protocol: { amqp10: { bodyKind: 'amqp-value' } } }),
+      createMessage(Buffer.from([0x00, 0x53, 0x77, 0xff]), { headers: { 'x-amqp-body': 'amqp-value' } }),
+    ]) {
+      const decoded = decode(toAmqp(spoofed, { now: 0 }));
+      expect(decoded.body.typecode).toBe(Descriptor.data);
+      expect(decoded.application_properties).toBeUndefined();
+    }
   });
 
   it('sends numbers as signed AMQP types (int, long, double)', () => {

@@ -62,7 +62,6 @@ describe('AMQP 1.0 typed codec', () => {
       arr: typed.list([typed.int(1), typed.int(2), typed.int(3)]),
       keys: typed.map({ 1: 'one', s: 'sym' }),
       ok: typed.ushort(7),
-      'x-amqp-body': 'string',
     });
   });
 

@@ -3,12 +3,16 @@
  * through a queue, through a topic, and across a broker restart (the store path). The receiving
  * client connects through a byte recorder so the test asserts on the exact type codes the
  * broker sent (rhea's decoded view alone does not tell a long from an int). Cross-protocol: the
- * same properties reach a STOMP subscriber as their documented string forms.
+ * same properties reach a STOMP subscriber as their documented string forms, and the
+ * protocol-private details (AMQP body kind and id types, MQTT QoS and topic) never show up as
+ * headers on another protocol.
  */
+import mqtt from 'mqtt';
 import rhea from 'rhea';
 import stompit from 'stompit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { amqp10Protocol } from '../../../protocols/amqp10/index.js';
+import { mqttProtocol } from '../../../protocols/mqtt/index.js';
 import { stompProtocol } from '../../../protocols/stomp/stomp-module.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 import { collect, connect, openReceiver, openSender, sendAndSettle, waitFor, type Client } from './helpers.js';
@@ -85,7 +89,7 @@ async function recordingReceiver(address: string, extra: Record<string, unknown>
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ protocols: [amqp10Protocol, stompProtocol] });
+  server = await startTestServer({ protocols: [amqp10Protocol, stompProtocol, mqttProtocol] });
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
@@ -93,6 +97,82 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await server?.cleanup();
+});
+
+function stompConnect(): Promise<stompit.Client> {
+  return new Promise<stompit.Client>((resolve, reject) => {
+    stompit.connect({ host: '127.0.0.1', port: server.ports.stomp!, connectHeaders: { host: '/', 'accept-version': '1.2' } }, (err, c) => {
+      if (err) return reject(err);
+      c.on('error', () => undefined);
+      resolve(c);
+    });
+  });
+}
+
+function stompSubscribe(stomp: stompit.Client, destination: string): Array<Record<string, unknown>> {
+  const got: Array<Record<string, unknown>> = [];
+  stomp.subscribe({ destination, ack: 'auto' }, (err, message) => {
+    if (err) return;
+    message.readString('utf-8', () => got.push((message as unknown as { headers: Record<string, unknown> }).headers));
+  });
+  return got;
+}
+
+const hasPrefix = (keys: Iterable<string>, prefix: string): string[] => [...keys].filter((k) => k.startsWith(prefix));
+
+describe('protocol-private details are not headers', () => {
+  it('an MQTT publish reaches AMQP 1.0 and STOMP without x-mqtt-* headers, and MQTT still gets its topic and QoS back', async () => {
+    const stomp = await stompConnect();
+    const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${server.ports.mqtt!}`, { clientId: 'slot-dev', reconnectPeriod: 0 });
+    const app = await mqtt.connectAsync(`mqtt://127.0.0.1:${server.ports.mqtt!}`, { clientId: 'slot-app', reconnectPeriod: 0, clean: false });
+    try {
+      await app.subscribeAsync('slot/+', { qos: 2 });
+      const mqttGot: Array<{ topic: string; qos: number }> = [];
+      app.on('message', (topic, _payload, packet) => mqttGot.push({ topic, qos: packet.qos }));
+      const stompGot = stompSubscribe(stomp, '/topic/slot.*');
+      const c = await client();
+      const r = await openReceiver(c.connection, { source: { address: 'topic://slot.*' }, credit_window: 10, autoaccept: true });
+      const amqpGot = collect(r);
+      await new Promise((res) => setTimeout(res, 100)); // the STOMP SUBSCRIBE has no receipt here
+      await device.publishAsync('slot/a', 'm', { qos: 1 });
+      await waitFor(() => amqpGot.length === 1 && stompGot.length === 1 && mqttGot.length === 1, 10_000, 'deliveries');
+      expect(hasPrefix(Object.keys(amqpGot[0]!.message.application_properties ?? {}), 'x-mqtt')).toEqual([]);
+      expect(hasPrefix(Object.keys(stompGot[0]!), 'x-mqtt')).toEqual([]);
+      expect(mqttGot[0]).toEqual({ topic: 'slot/a', qos: 1 });
+    } finally {
+      await device.endAsync();
+      await app.endAsync();
+      await new Promise<void>((resolve) => stomp.disconnect(() => resolve()));
+    }
+  });
+
+  it('an AMQP 1.0 message with a uuid message-id and an amqp-value body reaches STOMP without x-amqp-* headers', async () => {
+    const stomp = await stompConnect();
+    try {
+      const stompGot = stompSubscribe(stomp, '/queue/slot.amqp');
+      const sender = await openSender((await client()).connection, { target: { address: 'queue://slot.amqp' } });
+      await sendAndSettle(sender, { body: { k: 1 }, message_id: rhea.string_to_uuid(UUID), correlation_id: 7, application_properties: { p: 'v' } });
+      await waitFor(() => stompGot.length === 1, 10_000, 'STOMP delivery');
+      expect(stompGot[0]).toMatchObject({ p: 'v', 'amqp-message-id': UUID, 'correlation-id': '7' });
+      expect(hasPrefix(Object.keys(stompGot[0]!), 'x-amqp')).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => stomp.disconnect(() => resolve()));
+    }
+  });
+
+  it('AMQP 1.0 receivers still get the body kind and id types back, after a broker restart too', async () => {
+    const sender = await openSender((await client()).connection, { target: { address: 'queue://slot.restart' } });
+    await sendAndSettle(sender, { body: { k: 1 }, durable: true, message_id: rhea.string_to_uuid(UUID), correlation_id: 7 });
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    server = await server.restart();
+    const r = await openReceiver((await client()).connection, { source: { address: 'queue://slot.restart' }, credit_window: 10, autoaccept: true });
+    const got = collect(r);
+    await waitFor(() => got.length === 1, 10_000, 'delivery after restart');
+    expect(got[0]!.message.body).toEqual({ k: 1 });
+    expect(rhea.uuid_to_string(got[0]!.message.message_id as Buffer)).toBe(UUID);
+    expect(got[0]!.message.correlation_id).toBe(7);
+    expect(got[0]!.message.application_properties).toBeUndefined();
+  });
 });
 
 describe('AMQP 1.0 typed application properties', () => {
@@ -124,19 +204,9 @@ describe('AMQP 1.0 typed application properties', () => {
   });
 
   it('reach a STOMP subscriber as their string forms', async () => {
-    const stomp = await new Promise<stompit.Client>((resolve, reject) => {
-      stompit.connect({ host: '127.0.0.1', port: server.ports.stomp!, connectHeaders: { host: '/', 'accept-version': '1.2' } }, (err, c) => {
-        if (err) return reject(err);
-        c.on('error', () => undefined);
-        resolve(c);
-      });
-    });
+    const stomp = await stompConnect();
     try {
-      const stompGot: Array<Record<string, unknown>> = [];
-      stomp.subscribe({ destination: '/queue/typed.stomp', ack: 'auto' }, (err, message) => {
-        if (err) return;
-        message.readString('utf-8', () => stompGot.push((message as unknown as { headers: Record<string, unknown> }).headers));
-      });
+      const stompGot = stompSubscribe(stomp, '/queue/typed.stomp');
       const sender = await openSender((await client()).connection, { target: { address: 'queue://typed.stomp' } });
       await sendAndSettle(sender, { body: 's', application_properties: typedProperties() });
       await waitFor(() => stompGot.length === 1, 10_000, 'STOMP delivery');

@@ -30,8 +30,9 @@ describe('through the core', () => {
     expect(got.status).toBe(200);
     expect(got.json.messages).toHaveLength(1);
     expect(got.json.messages[0]).toMatchObject({
-      body: '21.5', persistent: true, headers: { 'x-mqtt-publish-qos': 1, 'x-mqtt-topic': `sensors${t}/t1` },
+      body: '21.5', persistent: true, headers: {}, protocol: { mqtt: { publishQos: 1, topic: `sensors${t}/t1` } },
     });
+    expect(got.json.messages[0].headers).toEqual({});
 
     const app = await connect(server, t);
     const received = collect(app);
