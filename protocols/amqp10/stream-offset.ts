@@ -5,17 +5,16 @@
  * - `x-stream-offset` (simpler spelling, also what STOMP users know): the same values, plus the
  *   strings `offset=N`, `timestamp=T` and a decimal `N`.
  *
- * Offsets are core stream sequence numbers (each delivered message carries its own in the
- * `x-stream-offset` message annotation, so a consumer can resume from offset + 1).
- * Timestamps: a timestamp-typed value is exact; a number in `timestamp=T` is epoch seconds
- * below 1e11 and epoch milliseconds at or above it (as for STOMP). No filter: `next`.
+ * The grammar is the session layer's, shared by every front-end (src/core/session/stream-offset.ts):
+ * a timestamp-typed value is exact; a number in `timestamp=T` is epoch seconds below 1e11 and
+ * epoch milliseconds at or above it; blanks around `=` are allowed. Here only the AMQP value is
+ * unwrapped and a refusal turned into `amqp:invalid-field`. No filter: `next`.
  */
 import { AmqpFailure, Condition } from './errors.js';
 import type { SubscribeStart } from '../../src/core/stream/types.js';
+import { InvalidStreamOffset, parseStreamOffset } from '../../src/core/session/stream-offset.js';
 
 export const OFFSET_FILTER_KEYS = ['rabbitmq:stream-offset-spec', 'x-stream-offset'] as const;
-const TIMESTAMP_MS_THRESHOLD = 1e11;
-
 /** Filter values may arrive as described types ({ descriptor, value }) or as plain values. */
 function unwrapDescribed(v: unknown): unknown {
   if (typeof v === 'object' && v !== null && !(v instanceof Date) && !Buffer.isBuffer(v) && 'value' in v && 'descriptor' in v) {
@@ -25,26 +24,13 @@ function unwrapDescribed(v: unknown): unknown {
   return v;
 }
 
-function invalid(v: unknown): AmqpFailure {
-  const text = typeof v === 'string' ? JSON.stringify(v.slice(0, 60)) : typeof v;
-  return new AmqpFailure(Condition.invalidField, `stream offset filter ${text}: expected first, last, next, an offset or a timestamp`);
-}
-
 export function parseOffsetValue(raw: unknown): SubscribeStart {
-  const v = unwrapDescribed(raw);
-  if (v instanceof Date) return { timestamp: v.getTime() };
-  if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v) || v < 0) throw invalid(v);
-    return { seq: v };
+  try {
+    return parseStreamOffset(unwrapDescribed(raw));
+  } catch (err) {
+    if (err instanceof InvalidStreamOffset) throw new AmqpFailure(Condition.invalidField, `stream offset filter ${err.detail}`);
+    throw err;
   }
-  if (typeof v !== 'string') throw invalid(v);
-  const s = v.trim().toLowerCase();
-  if (s === 'first' || s === 'last' || s === 'next') return s;
-  const m = /^(?:(offset|timestamp)=)?([0-9]{1,16})$/.exec(s);
-  if (!m) throw invalid(v);
-  const n = Number(m[2]);
-  if (m[1] === 'timestamp') return { timestamp: n >= TIMESTAMP_MS_THRESHOLD ? n : n * 1000 };
-  return { seq: n };
 }
 
 /** The start position and the filter entry we honoured (echoed back in our attach), if any. */

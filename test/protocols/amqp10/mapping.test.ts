@@ -109,6 +109,8 @@ describe('AMQP 1.0 stream offsets', () => {
     expect(streamStart({ 'x-stream-offset': 'FIRST' }).start).toBe('first');
     expect(streamStart({ 'rabbitmq:stream-offset-spec': rhea.types.wrap_described(12, 'rabbitmq:stream-offset-spec') }).start).toEqual({ seq: 12 });
     expect(parseOffsetValue('offset=7')).toEqual({ seq: 7 });
+    expect(parseOffsetValue('offset = 7')).toEqual({ seq: 7 }); // the shared grammar allows blanks around = (refused before)
+    expect(parseOffsetValue(' Timestamp =1700000000 ')).toEqual({ timestamp: 1_700_000_000_000 });
     expect(parseOffsetValue('timestamp=1700000000')).toEqual({ timestamp: 1_700_000_000_000 });
     expect(parseOffsetValue(new Date(99))).toEqual({ timestamp: 99 });
     expect(() => parseOffsetValue(-1)).toThrow(/stream offset/);
