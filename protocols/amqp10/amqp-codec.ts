@@ -197,17 +197,29 @@ export function bodySections(payload: Buffer): { start: number; end: number; kin
  * undefined when there is none or the message is not well formed.
  */
 export function sectionValue(payload: Buffer, code: number): number | undefined {
+  return sectionValues(payload, [code])[0];
+}
+
+/**
+ * Positions of the values of the first sections with each of `codes` (one walk over the
+ * sections, which stops at the first body section: the annotation and property sections come
+ * before it). Undefined entries for sections that are absent or when the message is malformed.
+ */
+export function sectionValues(payload: Buffer, codes: readonly number[]): Array<number | undefined> {
+  const found: Array<number | undefined> = codes.map(() => undefined);
   let pos = 0;
   try {
     while (pos < payload.length) {
       const d = readDescriptor(payload, pos, payload.length);
-      if (d.code === code) return d.next;
+      if (d.code === Descriptor.data || d.code === Descriptor.amqpSequence || d.code === Descriptor.amqpValue) break;
+      const i = codes.indexOf(d.code);
+      if (i >= 0 && found[i] === undefined) found[i] = d.next;
       pos = skipValue(payload, d.next);
     }
   } catch {
-    return undefined; // not a well-formed message: the caller falls back to rhea's decoded view
+    return codes.map(() => undefined); // not a well-formed message
   }
-  return undefined;
+  return found;
 }
 
 /** True when `bytes` is exactly a run of body sections of one kind (amqp-value: exactly one). */

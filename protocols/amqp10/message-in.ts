@@ -5,7 +5,7 @@
 import rhea, { type Message as RheaMessage } from 'rhea';
 import type { Headers, Message, MessageProperties } from '../../src/core/message.js';
 import { valueToNumber, valueToText, type Value } from '../../src/core/values.js';
-import { AmqpDecodeError, bodySections, Descriptor, sectionValue } from './amqp-codec.js';
+import { AmqpDecodeError, bodySections, Descriptor, sectionValues } from './amqp-codec.js';
 import type { Amqp10Details } from '../../src/core/protocol-slot.js';
 import { ANNOTATION_PREFIX, idToString, isReservedHeader, type BodyMarker } from './body-kind.js';
 import { isSection } from './rhea-internals.js';
@@ -33,9 +33,13 @@ export const ARTEMIS_DUPLICATE_ID = '_AMQ_DUPL_ID';
  * types (typed-codec.ts), decoded from the raw message; when there are no raw bytes, from rhea's
  * re-encoding of its decoded view (which has lost the widths).
  */
-function typedSection(m: RheaMessage, raw: Buffer | undefined, code: number): Array<[string, Value | undefined]> {
+function typedSections(m: RheaMessage, raw: Buffer | undefined): { app: Array<[string, Value | undefined]>; ann: Array<[string, Value | undefined]> } {
   const bytes = raw ?? rhea.message.encode(m);
-  const pos = sectionValue(bytes, code);
+  const [appPos, annPos] = sectionValues(bytes, [Descriptor.applicationProperties, Descriptor.messageAnnotations]);
+  return { app: mapEntriesAt(bytes, appPos), ann: mapEntriesAt(bytes, annPos) };
+}
+
+function mapEntriesAt(bytes: Buffer, pos: number | undefined): Array<[string, Value | undefined]> {
   if (pos === undefined) return [];
   try {
     return decodeMapEntries(bytes, pos, bytes.length);
@@ -91,14 +95,15 @@ function convertBody(m: RheaMessage, raw: Buffer | undefined): Body {
 export function fromAmqp(m: RheaMessage, raw: Buffer | undefined, ctx: InboundContext): InboundMessage {
   const headers: Headers = {};
   let dedupId: string | undefined;
-  for (const [k, v] of typedSection(m, raw, Descriptor.applicationProperties)) {
+  const sections = typedSections(m, raw);
+  for (const [k, v] of sections.app) {
     if (isReservedHeader(k) || v === undefined) continue;
     if (k === ARTEMIS_DUPLICATE_ID && v !== null) dedupId = valueToText(v);
     else headers[k] = v;
   }
   let delayMs: number | undefined;
   let partitionKey: string | undefined;
-  for (const [k, v] of typedSection(m, raw, Descriptor.messageAnnotations)) {
+  for (const [k, v] of sections.ann) {
     if (!k.startsWith(ANNOTATION_PREFIX) || v === undefined) continue;
     if (k === 'x-opt-delivery-delay') {
       const d = valueToNumber(v);

@@ -18,7 +18,7 @@
  * INVALID_ARGUMENT naming what is wrong; the codec rewraps that as STORE_FAILED.
  */
 import { BrokerError } from './errors.js';
-import { isTypedValue, MAX_VALUE_DEPTH, valueProblem, type TypedValue, type Value } from './values.js';
+import { isTypedValue, MAX_VALUE_DEPTH, typedValueProblem, type TypedValue, type Value } from './values.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 
@@ -74,8 +74,15 @@ function typedPayload(v: TypedValue): JsonValue {
   }
 }
 
-function bad(where: string, why: string): never {
-  throw new BrokerError('INVALID_ARGUMENT', `${where}: ${why}`);
+/** Where a value is, for error messages; a function so the text is only built on an error. */
+export type Where = string | (() => string);
+
+function bad(where: Where, why: string): never {
+  throw new BrokerError('INVALID_ARGUMENT', `${typeof where === 'string' ? where : where()}: ${why}`);
+}
+
+function at(where: Where, suffix: string): () => string {
+  return () => `${typeof where === 'string' ? where : where()}${suffix}`;
 }
 
 function isRecord(x: unknown): x is Record<string, unknown> {
@@ -83,17 +90,18 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 }
 
 /** Parse the JSON form back into a Value. `where` names the value in error messages. */
-export function valueFromJson(j: unknown, where: string, depth = 0): Value {
+export function valueFromJson(j: unknown, where: Where, depth = 0): Value {
   if (j === null || typeof j === 'string' || typeof j === 'boolean') return j;
   if (typeof j === 'number') return j;
   if (!isRecord(j)) bad(where, `unsupported JSON value (${Array.isArray(j) ? 'array' : typeof j})`);
-  const keys = Object.keys(j);
-  if (keys.length === 1 && keys[0] === '$num') {
+  let keys = 0;
+  for (const _ in j) keys += 1;
+  if (keys === 1 && '$num' in j) {
     const n = specialNumber(j.$num);
     if (n === undefined) bad(where, 'bad $num tag');
     return n;
   }
-  if (keys.length !== 2 || typeof j.type !== 'string' || !('value' in j)) bad(where, 'an object must be {"type", "value"} or {"$num"}');
+  if (keys !== 2 || typeof j.type !== 'string' || !('value' in j)) bad(where, 'an object must be {"type", "value"} or {"$num"}');
   if (depth >= MAX_VALUE_DEPTH) bad(where, `lists and maps nest at most ${MAX_VALUE_DEPTH} deep`);
   const type = j.type;
   const x = j.value;
@@ -115,22 +123,24 @@ export function valueFromJson(j: unknown, where: string, depth = 0): Value {
       break;
     case 'list':
       if (!Array.isArray(x)) bad(where, 'list value must be an array');
-      out = { type, value: x.map((item, i) => valueFromJson(item, `${where}[${i}]`, depth + 1)) };
+      out = { type, value: x.map((item, i) => valueFromJson(item, at(where, `[${i}]`), depth + 1)) };
       break;
     case 'map': {
       if (!isRecord(x)) bad(where, 'map value must be an object');
       const m: Record<string, Value> = {};
       for (const [k, item] of Object.entries(x)) {
-        // defineProperty: a key named __proto__ stays an ordinary entry
-        Object.defineProperty(m, k, { value: valueFromJson(item, `${where}.${k}`, depth + 1), enumerable: true, writable: true, configurable: true });
+        const v = valueFromJson(item, at(where, `.${k}`), depth + 1);
+        // a key named __proto__ stays an ordinary entry
+        if (k === '__proto__') Object.defineProperty(m, k, { value: v, enumerable: true, writable: true, configurable: true });
+        else m[k] = v;
       }
-      out = { type, value: m };
-      break;
+      return { type, value: m }; // entries validated one by one above
     }
     default:
       out = { type, value: x };
   }
-  const p = valueProblem(out, depth);
+  if (type === 'list') return out as Value; // elements validated one by one above
+  const p = typedValueProblem(type, (out as { value: unknown }).value, depth);
   if (p !== undefined) bad(where, p);
   return out as Value;
 }

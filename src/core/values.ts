@@ -90,13 +90,16 @@ function isBigIntegerType(t: string): t is BigIntegerType {
 export function valueProblem(v: unknown, depth = 0): string | undefined {
   if (v === null || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') return undefined;
   if (typeof v !== 'object' || Array.isArray(v) || Buffer.isBuffer(v)) return `unsupported value type (${typeof v})`;
-  const keys = Object.keys(v);
+  let keys = 0;
+  for (const _ in v) keys += 1;
   const o = v as { type?: unknown; value?: unknown };
-  if (keys.length !== 2 || typeof o.type !== 'string' || !('value' in o) || !TYPE_SET.has(o.type)) {
-    return 'an object value must be { type, value } with a known type';
-  }
-  const t = o.type;
-  const x = o.value;
+  if (keys !== 2 || typeof o.type !== 'string' || !('value' in o)) return 'an object value must be { type, value } with a known type';
+  return typedValueProblem(o.type, o.value, depth);
+}
+
+/** Why `x` is not a valid `value` for a typed value of type `t` (nested elements checked too). */
+export function typedValueProblem(t: string, x: unknown, depth = 0): string | undefined {
+  if (!TYPE_SET.has(t)) return `unknown value type "${t}"`;
   if (isSmallIntegerType(t)) {
     const [lo, hi] = SMALL_RANGES[t];
     return typeof x === 'number' && Number.isInteger(x) && x >= lo && x <= hi ? undefined : `${t} must be an integer ${lo}..${hi}`;

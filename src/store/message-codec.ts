@@ -23,7 +23,7 @@ import { BrokerError, isBrokerError } from '../core/errors.js';
 import type { Headers, Message, MessageProperties } from '../core/message.js';
 import { liftLegacyDetails, type ProtocolDetails } from '../core/protocol-slot.js';
 import { numberToJson, valueFromJson, valueToJson, type JsonValue } from '../core/value-json.js';
-import { valueProblem } from '../core/values.js';
+import { valueProblem, type Value } from '../core/values.js';
 
 export interface EncodedMessage {
   body: Buffer;
@@ -84,11 +84,17 @@ export function encodeMessage(m: Message): EncodedMessage {
   if (typeof m.headers !== 'object' || m.headers === null) throw new BrokerError('INVALID_ARGUMENT', 'message headers must be an object');
   const meta: Meta = { v: META_VERSION };
   let headers: Record<string, JsonValue> | undefined;
-  for (const [k, v] of Object.entries(m.headers)) {
+  for (const k in m.headers) {
+    if (!Object.hasOwn(m.headers, k)) continue;
+    const v = m.headers[k];
+    headers ??= {};
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') {
+      headers[k] = v; // the common case: no validation or conversion needed
+      continue;
+    }
     const problem = valueProblem(v);
     if (problem !== undefined) throw new BrokerError('INVALID_ARGUMENT', `header "${k}": ${problem}`);
-    headers ??= {};
-    headers[k] = valueToJson(v);
+    headers[k] = valueToJson(v!);
   }
   if (!isEmpty(m.properties)) meta.p = tagSpecials(m.properties as Record<string, unknown>);
   if (headers !== undefined) meta.h = headers;
@@ -124,8 +130,14 @@ function encodeSlot(slot: ProtocolDetails): Record<string, Record<string, JsonVa
     if (details === undefined) continue;
     if (typeof details !== 'object' || details === null) throw new BrokerError('INVALID_ARGUMENT', `protocol slot "${protocol}" must be an object`);
     let entry: Record<string, JsonValue> | undefined;
-    for (const [field, v] of Object.entries(details)) {
-      if (v === undefined) continue;
+    const fields = details as Readonly<Record<string, Value | undefined>>;
+    for (const field in fields) {
+      const v = fields[field];
+      if (v === undefined || !Object.hasOwn(fields, field)) continue;
+      if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v) && !Object.is(v, -0))) {
+        (entry ??= {})[field] = v; // the common case (body kind, QoS, topic)
+        continue;
+      }
       const problem = valueProblem(v);
       if (problem !== undefined) throw new BrokerError('INVALID_ARGUMENT', `protocol slot "${protocol}.${field}": ${problem}`);
       entry ??= {};
@@ -143,9 +155,14 @@ function decodeValues(raw: unknown, what: string): Headers {
     throw new BrokerError('STORE_FAILED', `corrupt message meta: ${what} is not an object`);
   }
   const out: Headers = {};
-  for (const [k, j] of Object.entries(raw)) {
+  const obj = raw as Record<string, unknown>;
+  for (const k in obj) {
+    const j = obj[k];
     try {
-      Object.defineProperty(out, k, { value: valueFromJson(j, `${what} "${k}"`), enumerable: true, writable: true, configurable: true });
+      const v = j === null || typeof j === 'string' || typeof j === 'boolean' || typeof j === 'number' ? j : valueFromJson(j, () => `${what} "${k}"`);
+      // a key named __proto__ must stay an ordinary entry
+      if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[k] = v;
     } catch (err) {
       if (!isBrokerError(err)) throw err;
       throw new BrokerError('STORE_FAILED', `corrupt message meta: ${err.message}`, { cause: err });
@@ -160,8 +177,11 @@ function decodeSlot(raw: unknown): ProtocolDetails | undefined {
     throw new BrokerError('STORE_FAILED', 'corrupt message meta: protocol slot is not an object');
   }
   const out: ProtocolDetails = {};
-  for (const [protocol, details] of Object.entries(raw)) {
-    Object.defineProperty(out, protocol, { value: decodeValues(details, `protocol slot ${protocol}`), enumerable: true, writable: true, configurable: true });
+  const obj = raw as Record<string, unknown>;
+  for (const protocol in obj) {
+    const details = decodeValues(obj[protocol], `protocol slot ${protocol}`);
+    if (protocol === '__proto__') Object.defineProperty(out, protocol, { value: details, enumerable: true, writable: true, configurable: true });
+    else out[protocol] = details;
   }
   return out;
 }
