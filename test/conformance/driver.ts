@@ -55,9 +55,19 @@ export interface ConnectOptions {
   clean?: boolean;
 }
 
+/** A typed application property value (for protocols with typed properties). */
+export type TypedValue =
+  | { type: 'long'; value: bigint }
+  | { type: 'ubyte'; value: number }
+  | { type: 'timestamp'; value: number }
+  | { type: 'uuid'; value: string }
+  | { type: 'binary'; value: Buffer };
+
 export interface SendOptions {
   /** Application headers (STOMP headers, AMQP application-properties). */
   headers?: Record<string, string>;
+  /** Typed application properties (drivers with `typedProperties` only). */
+  typedHeaders?: Record<string, TypedValue>;
   contentType?: string;
   correlationId?: string;
   replyTo?: string;
@@ -86,6 +96,8 @@ export interface ReceivedMessage {
   messageId?: string;
   /** The protocol's redelivered flag. */
   redelivered: boolean;
+  /** Application properties with their wire type names (`long`, `ubyte`, ...), where the protocol has types. */
+  typedHeaders?: Record<string, { type: string; value: unknown }>;
   /** The driver's own message object (stompit frame headers, rhea message, MQTT packet). */
   raw: unknown;
 }

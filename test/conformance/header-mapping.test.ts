@@ -5,7 +5,8 @@
  * content-type, correlation-id, reply-to and the application message-id mapped where both sides
  * have them (STOMP `message-id` on SEND arrives as AMQP `message-id`; AMQP `message-id` arrives
  * at STOMP as `amqp-message-id`, since STOMP's `message-id` is the broker's delivery id).
- * MQTT 3.1.1 carries the body only.
+ * MQTT 3.1.1 carries the body only. No protocol-private `x-amqp-*` / `x-mqtt-*` header reaches
+ * another protocol's client.
  */
 import { describe, expect, it } from 'vitest';
 import { topic } from './driver.js';
@@ -37,6 +38,8 @@ for (const sender of drivers) {
         const [m] = await sub.waitFor(1, `the message from ${sender.name}`);
         expect(m!.body.toString('hex'), `${label}: body bytes`).toBe(BODY.toString('hex'));
         if (headers) expect(m!.headers, `${label}: application headers`).toMatchObject(HEADERS);
+        // Protocol-private details travel in the message's protocol slot, never as headers.
+        expect(Object.keys(m!.headers).filter((k) => /^x-(amqp|mqtt)-/.test(k)), `${label}: protocol-private headers seen by the receiver`).toEqual([]);
         if (properties) {
           expect({ contentType: m!.contentType, correlationId: m!.correlationId, replyTo: m!.replyTo, messageId: m!.messageId }, `${label}: standard properties`)
             .toEqual(PROPERTIES);

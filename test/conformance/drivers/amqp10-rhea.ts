@@ -7,10 +7,75 @@ import rhea, { type Connection as RheaConnection, type Delivery, type EventConte
 import type { TestServer } from '../../support/test-server.js';
 import {
   CapabilityMissing, CollectingSubscription, RefusedError, toBuffer,
-  type Connection, type ConnectOptions, type Destination, type Driver, type ReceivedMessage, type SendOptions, type SubscribeOptions, type Subscription, type Transaction,
+  type TypedValue, type Connection, type ConnectOptions, type Destination, type Driver, type ReceivedMessage, type SendOptions, type SubscribeOptions, type Subscription, type Transaction,
 } from '../driver.js';
 
 const NAME = 'amqp10 (rhea, tcp)';
+
+/**
+ * rhea's decoded view of application-properties drops the AMQP types (a long and an int are both
+ * numbers). To see what the broker sent, every decoded message keeps its encoded bytes (a
+ * non-enumerable `encoded`), and the application-properties section is read again with rhea's
+ * own type reader, which keeps each value's type.
+ */
+const ENCODED = Symbol('encoded');
+const rheaMessage = rhea.message as unknown as { decode(b: Buffer): Message; [ENCODED]?: true };
+if (!rheaMessage[ENCODED]) {
+  const decode = rheaMessage.decode.bind(rheaMessage);
+  rheaMessage.decode = (buffer: Buffer): Message => {
+    const m = decode(buffer);
+    Object.defineProperty(m, 'encoded', { value: Buffer.from(buffer), enumerable: false });
+    return m;
+  };
+  rheaMessage[ENCODED] = true;
+}
+
+interface RheaTyped { type: { name: string }; value: unknown; descriptor?: { value: unknown } }
+const Reader = (rhea.types as unknown as { Reader: new (b: Buffer) => { read(): RheaTyped; remaining(): number } }).Reader;
+
+/** AMQP type names of rhea's encodings (compact forms folded). */
+const TYPE_NAMES: Record<string, string> = {
+  Null: 'null', True: 'boolean', False: 'boolean', Boolean: 'boolean',
+  Ubyte: 'ubyte', Ushort: 'ushort', Uint: 'uint', SmallUint: 'uint', Uint0: 'uint',
+  Ulong: 'ulong', SmallUlong: 'ulong', Ulong0: 'ulong',
+  Byte: 'byte', Short: 'short', Int: 'int', SmallInt: 'int', Long: 'long', SmallLong: 'long',
+  Float: 'float', Double: 'double', CharUTF32: 'char', Timestamp: 'timestamp', Uuid: 'uuid',
+  Vbin8: 'binary', Vbin32: 'binary', Str8: 'string', Str32: 'string', Sym8: 'symbol', Sym32: 'symbol',
+  List0: 'list', List8: 'list', List32: 'list', Map8: 'map', Map32: 'map', Array8: 'array', Array32: 'array',
+};
+
+function typedApplicationProperties(encoded: Buffer | undefined): Record<string, { type: string; value: unknown }> | undefined {
+  if (!encoded) return undefined;
+  const reader = new Reader(encoded);
+  while (reader.remaining() > 0) {
+    const section = reader.read();
+    if (Number(section.descriptor?.value) !== 0x74) continue;
+    const items = section.value as RheaTyped[];
+    const out: Record<string, { type: string; value: unknown }> = {};
+    for (let i = 0; i + 1 < items.length; i += 2) {
+      const v = items[i + 1]!;
+      out[String(items[i]!.value)] = { type: TYPE_NAMES[v.type.name] ?? v.type.name, value: v.value };
+    }
+    return out;
+  }
+  return {};
+}
+
+/** A typed value as rhea's wrapped type. */
+function wrap(v: TypedValue): unknown {
+  const t = rhea.types as unknown as Record<string, (x: unknown) => unknown>;
+  switch (v.type) {
+    case 'long': {
+      const b = Buffer.alloc(8);
+      b.writeBigInt64BE(v.value);
+      return t.wrap_long!(b);
+    }
+    case 'ubyte': return t.wrap_ubyte!(v.value);
+    case 'timestamp': return t.wrap_timestamp!(v.value);
+    case 'uuid': return t.wrap_uuid!((rhea as unknown as { string_to_uuid(s: string): Buffer }).string_to_uuid(v.value));
+    case 'binary': return t.wrap_binary!(v.value);
+  }
+}
 const DEFAULT_CREDIT = 100;
 
 export interface RheaRaw {
@@ -61,6 +126,8 @@ export function rheaReceived(raw: RheaRaw): ReceivedMessage {
     redelivered: (m.delivery_count ?? 0) > 0,
     raw,
   };
+  const typed = typedApplicationProperties((m as unknown as { encoded?: Buffer }).encoded);
+  if (typed) out.typedHeaders = typed;
   if (m.content_type !== undefined) out.contentType = String(m.content_type);
   const correlationId = idString(m.correlation_id);
   if (correlationId !== undefined) out.correlationId = correlationId;
@@ -72,7 +139,10 @@ export function rheaReceived(raw: RheaRaw): ReceivedMessage {
 
 function outgoing(body: Buffer | string, opts: SendOptions, extra: Partial<Message> = {}): Message {
   const m: Partial<Message> = { body: rhea.message.data_section(toBuffer(body)), durable: opts.persistent ?? true, ...extra };
-  if (opts.headers) m.application_properties = { ...opts.headers };
+  if (opts.headers || opts.typedHeaders) {
+    m.application_properties = { ...opts.headers };
+    for (const [k, v] of Object.entries(opts.typedHeaders ?? {})) m.application_properties[k] = wrap(v);
+  }
   if (opts.contentType !== undefined) m.content_type = opts.contentType;
   if (opts.correlationId !== undefined) m.correlation_id = opts.correlationId;
   if (opts.replyTo !== undefined) m.reply_to = opts.replyTo;
@@ -214,7 +284,7 @@ export const rheaDriver: Driver = {
     clientWindow: true,
     brokerWindow: false,
     transactions: false,
-    typedProperties: false,
+    typedProperties: true,
     tempReplyQueue: true,
     durableSubscriptions: true,
     redeliveredFlag: true,
@@ -222,7 +292,6 @@ export const rheaDriver: Driver = {
   },
   notes: {
     transactions: 'AMQP 1.0 transactions (coordinator target) are not implemented yet: the broker refuses them with amqp:not-implemented',
-    typedProperties: 'until the typed value model lands, a long application property comes back as int',
   },
   address,
   connect(server: TestServer, opts: ConnectOptions = {}): Promise<Connection> {
