@@ -9,9 +9,10 @@ import { startTestServer, type TestServer } from '../support/test-server.js';
 import type { Capabilities, Connection, ConnectOptions, Driver } from './driver.js';
 import { mqttDriver } from './drivers/mqtt-mqttjs.js';
 import { rheaDriver } from './drivers/amqp10-rhea.js';
+import { stompJsDriver } from './drivers/stomp-stompjs-ws.js';
 import { stompitDriver } from './drivers/stomp-stompit.js';
 
-export const drivers: Driver[] = [stompitDriver, rheaDriver, mqttDriver];
+export const drivers: Driver[] = [stompitDriver, stompJsDriver, rheaDriver, mqttDriver];
 
 export function withCapability(...caps: Array<keyof Capabilities>): Driver[] {
   return drivers.filter((d) => caps.every((c) => d.capabilities[c]));
