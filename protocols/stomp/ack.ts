@@ -25,13 +25,13 @@ export function resolveAck(frame: StompFrame, subs: ReadonlyMap<string, StompSub
   const subId = header(frame, 'subscription');
   const scope = subId !== undefined && subs.has(subId) ? [subs.get(subId)!] : [...subs.values()];
   if (id !== undefined && isIssued(id, lastIssued)) {
-    for (const sub of scope) if (sub.window.has(id)) return { sub, ackId: id };
+    for (const sub of scope) if (sub.has(id)) return { sub, ackId: id };
     return undefined;
   }
   const ref = messageId ?? id;
   if (ref === undefined) throw new BrokerError('INVALID_ARGUMENT', `${frame.command} needs an id header (STOMP 1.2) or a message-id header (1.0/1.1)`);
   for (const sub of scope) {
-    const ackId = sub.window.findByMessageId(ref);
+    const ackId = sub.findByMessageId(ref);
     if (ackId !== undefined) return { sub, ackId };
   }
   if (messageId !== undefined) return undefined; // a message-id can repeat across redeliveries; treat as stale

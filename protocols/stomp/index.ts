@@ -7,4 +7,3 @@ export * from './frame-writer.js';
 export * from './error-frame.js';
 export * from './negotiate.js';
 export * from './destination.js';
-export * from './stream-offset.js';

@@ -19,28 +19,28 @@ import type { Principal } from '../../src/security/security-manager.js';
 import type { Logger } from '../../src/log.js';
 import { nackRequeue, resolveAck } from './ack.js';
 import { connectedFrame, readConnect } from './connect.js';
-import { DurableRegistry, durableQueueName, removeDurableSubscription } from './durable.js';
 import { header, type StompFrame, type StompVersion } from './frame.js';
 import { StompParser } from './frame-parser.js';
 import { FramePipeline, type PipelineHost } from './frame-pipeline.js';
 import { encodeFrame, HEARTBEAT } from './frame-writer.js';
 import { HeartbeatMonitor } from './heartbeat-monitor.js';
 import type { StompOptions } from './options.js';
-import { executeSend, prepareSend, type PreparedSend, type SendEnv } from './send.js';
+import { executeSend, prepareSend, type SendEnv } from './send.js';
 import { describeError, errorFrameFor } from './session-errors.js';
 import { buildSubscription, durableNameOf, requireClientId } from './subscribe.js';
 import type { StompSubscription, SubscriptionHost } from './subscription.js';
-import { TempQueues } from './temp-queues.js';
-import { Transactions } from './transaction.js';
 import type { StompTransport } from './transport.js';
 import { BrokerError } from '../../src/core/errors.js';
+import { createSession, type ServerSession } from '../../src/core/session/server-session.js';
+import type { SendRequest } from '../../src/core/session/send-request.js';
+import type { SessionConsumer } from '../../src/core/session/types.js';
+import type { StagedOperation } from '../../src/core/session/transaction.js';
 
 type State = 'connecting' | 'connected' | 'disconnecting' | 'closed';
 
 export interface ConnectionDeps {
   ctx: ServerContext;
   options: StompOptions;
-  durables: DurableRegistry;
   transport: StompTransport;
   info: ConnectionInfo;
   id: string;
@@ -61,22 +61,18 @@ export class StompConnection implements SubscriptionHost, PipelineHost {
   private readonly parser: StompParser;
   private principal: Principal | undefined;
   private clientId: string | undefined;
+  /** The core session, from a successful CONNECT on. */
+  private session: ServerSession | undefined;
   private heartbeat: HeartbeatMonitor | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   private readonly subs = new Map<string, StompSubscription>();
-  private readonly durableOf = new Map<string, string>();
-  private readonly tx: Transactions;
-  private readonly temp: TempQueues;
   private readonly pipeline: FramePipeline;
-  private ackCounter = 0;
   private pendingSends = 0;
   private sendCapacity: (() => void) | undefined;
   private failed = false;
 
   constructor(private readonly deps: ConnectionDeps) {
     ({ id: this.id, ctx: this.ctx, options: this.options, logger: this.logger, transport: this.transport } = deps);
-    this.tx = new Transactions(deps.options);
-    this.temp = new TempQueues(deps.ctx.broker, deps.logger);
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.pipeline = new FramePipeline(this);
     const limits = deps.ctx.config.limits;
@@ -94,22 +90,13 @@ export class StompConnection implements SubscriptionHost, PipelineHost {
     this.transport.onClose = () => this.cleanup('peer closed the connection');
     this.transport.onDrain = () => {
       this.updateReading();
-      this.pumpAll();
+      if (!this.transport.backedUp) this.session?.resume();
     };
     this.connectTimer = setTimeout(() => this.fail(new BrokerError('INVALID_ARGUMENT', `no CONNECT frame within ${this.options.connectTimeoutMs} ms`)), this.options.connectTimeoutMs);
     this.connectTimer.unref();
   }
 
   // ------------------------------------------------------------------ SubscriptionHost
-
-  get backedUp(): boolean {
-    return this.transport.backedUp;
-  }
-
-  nextAckId(): string {
-    this.ackCounter += 1;
-    return String(this.ackCounter);
-  }
 
   writeFrame(frame: StompFrame, flushed?: (err?: Error | null) => void): void {
     if (this.transport.closed) {
@@ -118,7 +105,11 @@ export class StompConnection implements SubscriptionHost, PipelineHost {
     }
     this.transport.write(encodeFrame(frame, this.version), flushed);
     this.heartbeat?.sent();
-    if (this.transport.backedUp) this.transport.pause(); // resumed on drain (updateReading)
+    if (this.transport.backedUp) {
+      // Resumed on drain: reading (updateReading) and deliveries (session.resume).
+      this.transport.pause();
+      this.session?.pause();
+    }
   }
 
   // ------------------------------------------------------------------ PipelineHost
@@ -165,9 +156,9 @@ export class StompConnection implements SubscriptionHost, PipelineHost {
       case 'UNSUBSCRIBE': return this.onUnsubscribe(frame);
       case 'ACK': return this.onAck(frame, true);
       case 'NACK': return this.onAck(frame, false);
-      case 'BEGIN': return this.tx.begin(requireHeader(frame, 'transaction'));
+      case 'BEGIN': return this.requireSession().begin(requireHeader(frame, 'transaction'));
       case 'COMMIT': return this.onCommit(requireHeader(frame, 'transaction'));
-      case 'ABORT': return this.tx.abort(requireHeader(frame, 'transaction'));
+      case 'ABORT': return this.requireSession().rollback(requireHeader(frame, 'transaction'));
       case 'DISCONNECT': return this.onDisconnect(frame);
       case 'CONNECT':
       case 'STOMP':
@@ -186,6 +177,21 @@ export class StompConnection implements SubscriptionHost, PipelineHost {
       clearTimeout(this.connectTimer);
       this.principal = principal;
       this.clientId = req.clientId;
+      this.session = createSession({
+        broker: this.ctx.broker,
+        security: this.ctx.security,
+        principal,
+        protocol: 'stomp',
+        connectionId: this.id,
+        ...(req.clientId !== undefined ? { clientId: req.clientId } : {}),
+        logger: this.logger,
+        limits: {
+          liveBufferMessages: this.options.liveBufferMessages,
+          maxTransactions: this.options.maxTransactions,
+          maxTransactionOperations: this.options.maxTransactionFrames,
+          maxTransactionBytes: this.options.maxTransactionBytes,
+        },
+      });
       this.state = 'connected';
       this.writeFrame(connectedFrame(req, this.id));
       const hb = req.heartbeat;
@@ -211,14 +217,20 @@ export class StompConnection implements SubscriptionHost, PipelineHost {
     this.heartbeat.start();
   }
 
+  private requireSession(): ServerSession {
+    if (!this.session) throw new BrokerError('NOT_ACTIVE', 'not connected');
+    return this.session;
+  }
+
   private sendEnv(): SendEnv {
-    return { broker: this.ctx.broker, security: this.ctx.security, principal: this.principal!, temp: this.temp, defaultPartitionKey: this.id, now: () => this.ctx.broker.clock.now() };
+    return { session: this.requireSession(), defaultPartitionKey: this.id, now: () => this.ctx.broker.clock.now() };
   }
 
   private onSend(frame: StompFrame): Promise<void> | void {
     const txId = header(frame, 'transaction');
     if (txId !== undefined) {
-      this.tx.add(txId, frame);
+      // Prepared at COMMIT (ACL, temp queues, header mapping), as the frames arrived.
+      this.requireSession().stage(txId, { kind: 'send', request: () => prepareSend(frame, this.sendEnv()) }, frame.body.length);
       return;
     }
     const prepared = prepareSend(frame, this.sendEnv());
@@ -228,10 +240,10 @@ export class StompConnection implements SubscriptionHost, PipelineHost {
     return done;
   }
 
-  /** Hand a prepared SEND to the core now; resolves when it is accepted (committed if persistent). */
-  private startSend(prepared: PreparedSend): Promise<void> {
+  /** Hand a prepared SEND to the session now; resolves when it is accepted (committed if persistent). */
+  private startSend(prepared: SendRequest): Promise<void> {
+    const done = executeSend(prepared, this.requireSession()).then(() => undefined); // throws FORBIDDEN synchronously
     this.pendingSends += 1;
-    const done = executeSend(prepared, this.ctx.broker).then(() => undefined);
     const release = (): void => {
       this.pendingSends -= 1;
       if (this.sendCapacity && this.pendingSends <= this.options.maxPendingSends / 2) {
@@ -252,18 +264,21 @@ export class StompConnection implements SubscriptionHost, PipelineHost {
     if (id === undefined || id === '') throw new BrokerError('INVALID_ARGUMENT', 'SUBSCRIBE needs an id header');
     if (this.subs.has(id)) throw new BrokerError('ALREADY_EXISTS', `subscription id ${JSON.stringify(id)} is already in use on this connection`);
     if (this.subs.size >= this.options.maxSubscriptions) throw new BrokerError('INVALID_ARGUMENT', `too many subscriptions (limit ${this.options.maxSubscriptions})`);
-    const { sub, durableQueue } = buildSubscription(frame, id, {
-      broker: this.ctx.broker, security: this.ctx.security, principal: this.principal!, clientId: this.clientId, temp: this.temp, options: this.options, host: this,
-    });
-    if (durableQueue !== undefined) {
-      if (!this.deps.durables.claim(durableQueue, this.id)) {
-        throw new BrokerError('ALREADY_EXISTS', `durable subscription ${JSON.stringify(durableNameOf(frame))} of client-id ${JSON.stringify(this.clientId)} is active on another connection`);
-      }
-      this.durableOf.set(id, durableQueue);
-    }
+    const session = this.requireSession();
+    const { sub, spec } = buildSubscription(frame, id, { clientId: this.clientId, options: this.options, host: this });
     this.subs.set(id, sub);
-    const done = sub.start().then(
-      () => this.logger.debug({ subscription: id, destination: header(frame, 'destination'), ack: sub.ackMode, prefetch: sub.prefetch }, 'subscribed'),
+    let started: Promise<SessionConsumer>;
+    try {
+      started = session.createConsumer(spec, sub);
+    } catch (err) {
+      this.subs.delete(id);
+      throw err;
+    }
+    const done = started.then(
+      (consumer) => {
+        sub.attached(consumer);
+        this.logger.debug({ subscription: id, destination: header(frame, 'destination'), ack: sub.ackMode, prefetch: sub.prefetch }, 'subscribed');
+      },
       (err: unknown) => {
         this.dropSubscription(id);
         throw err;
@@ -278,11 +293,6 @@ export class StompConnection implements SubscriptionHost, PipelineHost {
     if (!sub) return;
     this.subs.delete(id);
     sub.close();
-    const durable = this.durableOf.get(id);
-    if (durable !== undefined) {
-      this.durableOf.delete(id);
-      this.deps.durables.release(durable, this.id);
-    }
   }
 
   private onUnsubscribe(frame: StompFrame): Promise<void> | void {
@@ -293,27 +303,43 @@ export class StompConnection implements SubscriptionHost, PipelineHost {
     }
     if (id !== undefined) this.dropSubscription(id);
     if (durableName === undefined) return;
-    const queue = durableQueueName(requireClientId(this.clientId), durableName);
-    if (!this.deps.durables.claim(queue, this.id)) throw new BrokerError('ALREADY_EXISTS', `durable subscription ${JSON.stringify(durableName)} is active on another connection`);
-    const done = removeDurableSubscription(this.ctx.broker, queue).then((existed) => {
-      this.deps.durables.release(queue, this.id);
-      this.logger.info({ queue, existed }, 'durable subscription removed');
-    });
+    requireClientId(this.clientId);
+    const done = this.requireSession().unsubscribeDurable(durableName).then(() => undefined);
     this.pipeline.block(done);
     return done;
   }
 
   private onAck(frame: StompFrame, positive: boolean): Promise<void> | void {
-    const target = resolveAck(frame, this.subs, this.ackCounter);
+    const target = resolveAck(frame, this.subs, this.lastIssued());
     const txId = header(frame, 'transaction');
     if (txId !== undefined) {
-      this.tx.add(txId, frame);
+      // Resolved again at COMMIT: the delivery may have been settled meanwhile.
+      this.requireSession().stage(txId, { kind: 'deferred', resolve: () => this.stagedSettle(frame, positive) }, frame.body.length);
       return;
     }
     return this.settle(frame, positive, target);
   }
 
-  private settle(frame: StompFrame, positive: boolean, target = resolveAck(frame, this.subs, this.ackCounter)): Promise<void> | void {
+  private lastIssued(): number {
+    return this.session?.lastDeliveryId ?? 0;
+  }
+
+  /** A transactional ACK/NACK at COMMIT: the settlement it still means, if any. */
+  private stagedSettle(frame: StompFrame, positive: boolean): StagedOperation | undefined {
+    const target = resolveAck(frame, this.subs, this.lastIssued());
+    const consumer = target?.sub.sessionConsumer;
+    if (!target || !consumer) {
+      this.logger.debug({ command: frame.command, id: header(frame, 'id') ?? header(frame, 'message-id') }, 'ack for a delivery no longer pending: ignored');
+      return undefined;
+    }
+    const deliveryId = Number(target.ackId);
+    const cumulative = target.sub.cumulative;
+    return positive
+      ? { kind: 'ack', consumer, deliveryId, cumulative }
+      : { kind: 'nack', consumer, deliveryId, outcome: { requeue: nackRequeue(frame), cumulative } };
+  }
+
+  private settle(frame: StompFrame, positive: boolean, target = resolveAck(frame, this.subs, this.lastIssued())): Promise<void> | void {
     if (!target) {
       this.logger.debug({ command: frame.command, id: header(frame, 'id') ?? header(frame, 'message-id') }, 'ack for a delivery no longer pending: ignored');
       return;
@@ -323,19 +349,7 @@ export class StompConnection implements SubscriptionHost, PipelineHost {
   }
 
   private onCommit(txId: string): Promise<void> {
-    const frames = this.tx.commit(txId);
-    const done = (async () => {
-      const work: Array<Promise<void> | void> = [];
-      for (const f of frames) {
-        if (f.command === 'SEND') {
-          const prepared = prepareSend(f, this.sendEnv());
-          work.push(this.startSend(prepared instanceof Promise ? await prepared : prepared));
-        } else {
-          work.push(this.settle(f, f.command === 'ACK'));
-        }
-      }
-      await Promise.all(work);
-    })();
+    const done = this.requireSession().commit(txId);
     this.pipeline.block(done);
     return done;
   }
@@ -390,14 +404,11 @@ export class StompConnection implements SubscriptionHost, PipelineHost {
     this.heartbeat?.stop();
     this.pipeline.clear();
     for (const id of [...this.subs.keys()]) this.dropSubscription(id);
-    this.tx.abortAll();
     this.sendCapacity?.();
     if (wasConnected) this.logger.info({ reason }, 'STOMP connection closed');
-    void this.temp.deleteAll().then(() => this.resolveClosed());
-  }
-
-  private pumpAll(): void {
-    for (const sub of this.subs.values()) sub.pump();
+    // Unacked deliveries back to their queues, transactions rolled back, temp queues deleted.
+    if (this.session) void this.session.close().then(() => this.resolveClosed());
+    else this.resolveClosed();
   }
 }
 

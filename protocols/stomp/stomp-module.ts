@@ -10,7 +10,6 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { ConnectionInfo, ProtocolFactory, ProtocolModule, ServerContext } from '../../src/server/protocol-module.js';
 import type { Logger } from '../../src/log.js';
-import { DurableRegistry } from './durable.js';
 import { resolveOptions, type StompOptions } from './options.js';
 import { StompConnection } from './stomp-connection.js';
 import { SocketTransport, WebSocketTransport, type StompTransport } from './transport.js';
@@ -22,7 +21,6 @@ export class StompModule implements ProtocolModule {
   readonly listener = 'stomp' as const;
   readonly wsSubprotocols: readonly string[] = STOMP_WS_SUBPROTOCOLS;
   private readonly connections = new Set<StompConnection>();
-  private readonly durables = new DurableRegistry();
   private readonly logger: Logger;
   private counter = 0;
   private closing = false;
@@ -51,7 +49,7 @@ export class StompModule implements ProtocolModule {
     this.counter += 1;
     const id = `stomp-${process.pid.toString(36)}-${Date.now().toString(36)}-${this.counter}`;
     const logger = this.logger.child({ conn: id, remote: `${info.remoteAddress}:${info.remotePort}`, transport: info.transport, ...(subprotocol ? { subprotocol } : {}) });
-    const conn = new StompConnection({ ctx: this.ctx, options: this.options, durables: this.durables, transport, info, id, logger });
+    const conn = new StompConnection({ ctx: this.ctx, options: this.options, transport, info, id, logger });
     this.connections.add(conn);
     void conn.closed.then(() => this.connections.delete(conn));
     logger.debug('STOMP connection accepted');

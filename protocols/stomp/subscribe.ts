@@ -1,87 +1,89 @@
 /**
- * SUBSCRIBE frame → the right kind of subscription (not started yet).
+ * SUBSCRIBE frame → a session consumer spec (src/core/session) and the STOMP subscription that
+ * turns its deliveries into MESSAGE frames.
  *
- * | destination | subscription | feeds from |
- * |---|---|---|
- * | `/queue/NAME` | QueueSubscription | queue NAME (competing consumers) |
- * | `/temp-queue/NAME` | QueueSubscription | the connection's temporary queue NAME |
- * | `/topic/PATTERN` | TopicSubscription | live subscription on PATTERN (`*`, `>` wildcards) |
- * | `/topic/PATTERN` + durable name | QueueSubscription | queue `stomp.durable.<client-id>.<name>` (durable.ts) |
- * | `/stream/NAME` | StreamSubscription | stream NAME from `x-stream-offset` |
+ * | destination | session consumer source |
+ * |---|---|
+ * | `/queue/NAME` | queue NAME (competing consumers) |
+ * | `/temp-queue/NAME` | the connection's temporary queue NAME |
+ * | `/topic/PATTERN` | live subscription on PATTERN (`*`, `>` wildcards) |
+ * | `/topic/PATTERN` + durable name | durable subscription of the connection's `client-id` (queue `stomp.durable.<client-id>.<name>`) |
+ * | `/stream/NAME` | stream NAME from `x-stream-offset` |
  *
  * Headers: `id` (required from 1.1; 1.0 defaults it to the destination), `ack` (auto, client,
  * client-individual), prefetch from `activemq.prefetchSize` or `prefetch-count` (0 = unlimited;
  * default StompOptions.defaultPrefetch), `x-filter-policy` (SNS filter policy JSON over message
- * headers, topics only), `selector` is rejected (JMS selectors are not supported).
- * ACL: 'read' on the queue, topic pattern or stream (own temporary queues need none).
+ * headers, topics only), `x-stream-offset` (the session's offset grammar), `selector` is rejected
+ * (JMS selectors are not supported). Durable names: `activemq.subscriptionName` or
+ * `durable-subscription-name`. The ACL ('read') is the session's decision.
  */
-import type { Broker } from '../../src/core/broker.js';
 import { BrokerError } from '../../src/core/errors.js';
-import type { Principal, SecurityManager } from '../../src/security/security-manager.js';
+import { InvalidStreamOffset, parseStreamOffset } from '../../src/core/session/stream-offset.js';
+import type { ConsumerSource, ConsumerSpec } from '../../src/core/session/types.js';
+import type { SubscribeStart } from '../../src/core/stream/types.js';
 import { parseDestination } from './destination.js';
-import { DURABLE_NAME_HEADERS, durableQueueName, ensureDurableSubscription } from './durable.js';
+import { StompProtocolError } from './errors.js';
 import { header, type StompFrame } from './frame.js';
 import type { StompOptions } from './options.js';
-import { QueueSubscription } from './queue-subscription.js';
-import { parseStreamOffset } from './stream-offset.js';
-import { StreamSubscription } from './stream-subscription.js';
-import { ACK_MODES, type AckMode, type StompSubscription, type SubscriptionHost } from './subscription.js';
-import type { TempQueues } from './temp-queues.js';
-import { TopicSubscription } from './topic-subscription.js';
+import { ACK_MODES, StompSubscription, type AckMode, type SubscriptionHost } from './subscription.js';
 
 export const PREFETCH_HEADERS = ['activemq.prefetchSize', 'prefetch-count'] as const;
 
-export interface SubscribeEnv {
-  broker: Broker;
-  security: SecurityManager;
-  principal: Principal;
-  clientId: string | undefined;
-  temp: TempQueues;
-  options: StompOptions;
-  host: SubscriptionHost;
-}
+export const DURABLE_NAME_HEADERS = ['activemq.subscriptionName', 'durable-subscription-name'] as const;
 
 export interface BuiltSubscription {
   sub: StompSubscription;
-  /** Set for durable topic subscriptions: the queue behind it. */
-  durableQueue?: string;
+  spec: ConsumerSpec;
 }
 
-/** Throws BrokerError / StompProtocolError for bad headers or a refused ACL check. */
-export function buildSubscription(frame: StompFrame, id: string, env: SubscribeEnv): BuiltSubscription {
+/** Throws BrokerError / StompProtocolError for bad headers. */
+export function buildSubscription(frame: StompFrame, id: string, env: { clientId: string | undefined; options: StompOptions; host: SubscriptionHost }): BuiltSubscription {
   const dest = parseDestination(header(frame, 'destination'));
   const ackMode = readAckMode(frame);
   const prefetch = readPrefetch(frame, env.options.defaultPrefetch);
   if (header(frame, 'selector') !== undefined) {
     throw new BrokerError('INVALID_ARGUMENT', 'JMS selectors are not supported; use x-filter-policy (SNS filter policy JSON) on topic subscriptions');
   }
-  const filterPolicy = header(frame, 'x-filter-policy');
-  const base = { id, ackMode, prefetch, host: env.host };
-  const { broker } = env;
+  const source = sourceOf(frame, dest, env.clientId);
+  const sub = new StompSubscription({ id, ackMode, prefetch, source, host: env.host });
+  const spec: ConsumerSpec = {
+    source,
+    ack: ackMode === 'client-individual' ? 'individual' : ackMode,
+    // ack:auto queue deliveries are settled once written; at most autoAckWindow unwritten.
+    prefetch: ackMode === 'auto' ? env.options.autoAckWindow : prefetch,
+    tag: id,
+  };
+  return { sub, spec };
+}
+
+function sourceOf(frame: StompFrame, dest: ReturnType<typeof parseDestination>, clientId: string | undefined): ConsumerSource {
   switch (dest.kind) {
     case 'queue':
-      env.security.assertAuthorized(env.principal, 'read', { kind: 'queue', name: dest.name });
-      return { sub: new QueueSubscription({ ...base, openQueue: () => broker.queue(dest.name), destinationHeader: `/queue/${dest.name}` }) };
+      return { kind: 'queue', name: dest.name };
     case 'temp-queue':
-      return { sub: new QueueSubscription({ ...base, openQueue: () => env.temp.get(dest.name), destinationHeader: `/temp-queue/${dest.name}` }) };
+      return { kind: 'temp-queue', name: dest.name };
     case 'stream':
-      env.security.assertAuthorized(env.principal, 'read', { kind: 'stream', name: dest.name });
-      return {
-        sub: new StreamSubscription({
-          ...base, openStream: () => broker.stream(dest.name), offset: parseStreamOffset(header(frame, 'x-stream-offset')), destinationHeader: `/stream/${dest.name}`,
-        }),
-      };
+      return { kind: 'stream', name: dest.name, offset: streamOffsetHeader(header(frame, 'x-stream-offset')) };
     case 'topic': {
-      env.security.assertAuthorized(env.principal, 'read', { kind: 'topic', name: dest.name });
+      const filterPolicy = header(frame, 'x-filter-policy');
       const durableName = durableNameOf(frame);
-      if (durableName === undefined) return { sub: new TopicSubscription({ ...base, broker, pattern: dest.name, filterPolicy }) };
-      const clientId = requireClientId(env.clientId);
-      const queue = durableQueueName(clientId, durableName);
-      const openQueue = () => ensureDurableSubscription(broker, { queue, pattern: dest.name, filterPolicy, clientId, subscriptionName: durableName });
-      return { sub: new QueueSubscription({ ...base, openQueue, destinationHeader: `/topic/${dest.name}` }), durableQueue: queue };
+      const base = { kind: 'topic' as const, pattern: dest.name, ...(filterPolicy !== undefined ? { filterPolicy } : {}) };
+      if (durableName === undefined) return base;
+      requireClientId(clientId);
+      return { ...base, durable: { name: durableName } };
     }
     case 'temp-topic':
       throw new BrokerError('INVALID_ARGUMENT', '/temp-topic/ destinations are not supported; use /temp-queue/');
+  }
+}
+
+/** `x-stream-offset` → where the stream consumer starts; a bad value is STOMP's INVALID_STREAM_OFFSET. */
+export function streamOffsetHeader(value: string | undefined): SubscribeStart {
+  try {
+    return parseStreamOffset(value);
+  } catch (err) {
+    if (err instanceof InvalidStreamOffset) throw new StompProtocolError('INVALID_STREAM_OFFSET', err.detail);
+    throw err;
   }
 }
 
