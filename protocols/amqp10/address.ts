@@ -64,6 +64,10 @@ export function formatAddress(a: Address): string {
 }
 
 /**
+ * The naming of durable subscription queues BEFORE the session layer (src/core/session names them
+ * now, with its own escape; records of this naming are found by their attributes and resumed in
+ * place). Kept to document and test that upgrade path; not used to create anything.
+ *
  * One name level built from arbitrary text: everything outside [A-Za-z0-9_:@-] is
  * percent-encoded (so `.`, `*`, `>`, `%` and blanks cannot break the hierarchy), and the
  * empty string is a lone `%` (which no encoding produces).
@@ -73,7 +77,7 @@ export function escapeLevel(s: string): string {
   return s.replace(/[^A-Za-z0-9_:@-]/gu, (c) => [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
 }
 
-/** Core queue backing a durable topic subscription: `amqp.sub.<containerId>.<linkName>` (escaped). */
+/** Previous version's queue of a durable topic subscription: `amqp.sub.<containerId>.<linkName>` (escaped as above). */
 export function durableSubscriptionQueue(containerId: string, linkName: string): string {
   const name = `amqp.sub.${escapeLevel(containerId)}.${escapeLevel(linkName)}`;
   if (name.length <= MAX_NAME_LENGTH) return name;

@@ -8,20 +8,18 @@
  * A refused attach is answered per AMQP 1.0 §2.6.3: our attach with a null source (their
  * receiver) or null target (their sender), immediately followed by a detach with the error.
  */
-import { randomUUID } from 'node:crypto';
 import type { AmqpError, Receiver, Sender } from 'rhea';
+import { ErrorCodes, isBrokerError } from '../../src/core/errors.js';
 import { isPattern, type Address } from '../../src/core/names.js';
+import { compileFilterPolicy } from '../../src/core/topic/filter-policy.js';
+import { findDurableSubscription } from '../../src/core/session/durable-subscriptions.js';
 import { capabilityList, formatAddress, parseAddress } from './address.js';
-import { deleteDurableSubscription, ensureDurableSubscription, findDurableSubscription, subscriptionQueueName } from './durable-subscription.js';
 import { AmqpFailure, Condition, toAmqpError } from './errors.js';
 import { IncomingLink } from './incoming-link.js';
 import type { LinkContext } from './link-context.js';
-import type { OutgoingLink } from './outgoing-link.js';
-import { QueueLink } from './queue-link.js';
+import { OutgoingLink } from './outgoing-link.js';
 import { setSenderSettleMode } from './rhea-internals.js';
-import { StreamLink } from './stream-link.js';
 import { streamStart } from './stream-offset.js';
-import { TopicLink } from './topic-link.js';
 
 /** Source filter key for an SNS-syntax filter policy (JSON text) on topic receivers. */
 export const FILTER_POLICY_KEY = 'x-filter-policy';
@@ -67,10 +65,21 @@ function checkExists(ctx: LinkContext, a: Address): void {
   if (!exists) throw new AmqpFailure(Condition.notFound, `${a.kind} "${a.name}" does not exist`);
 }
 
+const FORBIDDEN_PREFIX = `${ErrorCodes.FORBIDDEN.message}: `;
+
+/**
+ * The session decides; a refusal (BrokerError FORBIDDEN) becomes `amqp:unauthorized-access`
+ * with the description AMQP 1.0 clients have always seen ("user alice may not read queue q").
+ */
 function authorize(ctx: LinkContext, permission: 'read' | 'write', a: Address): void {
-  if (!ctx.security.authorize(ctx.principal, permission, a)) {
-    const who = ctx.principal.anonymous ? 'anonymous client' : `user ${ctx.principal.name}`;
-    throw new AmqpFailure(Condition.unauthorizedAccess, `${who} may not ${permission} ${a.kind} ${a.name}`);
+  try {
+    ctx.session.authorize(permission, a);
+  } catch (err) {
+    if (isBrokerError(err) && err.code === 'FORBIDDEN') {
+      const detail = err.message.startsWith(FORBIDDEN_PREFIX) ? err.message.slice(FORBIDDEN_PREFIX.length) : err.message;
+      throw new AmqpFailure(Condition.unauthorizedAccess, detail);
+    }
+    throw err;
   }
 }
 
@@ -102,15 +111,15 @@ export function attachOutgoing(sender: Sender, ctx: LinkContext): OutgoingLink |
     if (a.kind === 'queue') {
       if (isPattern(a.name)) throw new AmqpFailure(Condition.invalidField, 'wildcards are only allowed on topic addresses');
       sender.set_source(echo as never);
-      const link = new QueueLink(sender, ctx, presettled, display);
-      void link.start(ctx.broker.queue(a.name));
+      const link = new OutgoingLink(sender, ctx, { address: display, presettled });
+      void link.start({ kind: 'queue', name: a.name });
       return link;
     }
     if (a.kind === 'stream') {
       const { start, accepted } = streamStart(filter);
       sender.set_source({ ...echo, ...(accepted ? { filter: echoFilter(accepted) } : {}) } as never);
-      const link = new StreamLink(sender, ctx, presettled, display);
-      void link.start(ctx.broker.stream(a.name), start);
+      const link = new OutgoingLink(sender, ctx, { address: display, presettled });
+      void link.start({ kind: 'stream', name: a.name, offset: start });
       return link;
     }
     const policy = filter[FILTER_POLICY_KEY];
@@ -118,8 +127,9 @@ export function attachOutgoing(sender: Sender, ctx: LinkContext): OutgoingLink |
     const topicEcho = { ...echo, ...(policy !== undefined ? { filter: { [FILTER_POLICY_KEY]: policy } } : {}) };
     const durable = (source.durable ?? 0) > 0 || source.expiry_policy === 'never';
     if (durable) return durableTopic(sender, ctx, presettled, topicEcho, a.name, policy);
-    const link = new TopicLink(sender, ctx, presettled, display);
-    link.start(a.name, policy);
+    if (policy !== undefined) compileFilterPolicy(policy); // refuse an unusable policy with the attach
+    const link = new OutgoingLink(sender, ctx, { address: display, presettled });
+    void link.start({ kind: 'topic', pattern: a.name, ...(policy !== undefined ? { filterPolicy: policy } : {}) });
     sender.set_source(topicEcho as never);
     return link;
   } catch (err) {
@@ -128,46 +138,62 @@ export function attachOutgoing(sender: Sender, ctx: LinkContext): OutgoingLink |
   }
 }
 
-/** dynamic: true: a temporary queue for this link (request/reply), deleted when the link or connection closes. */
+/**
+ * dynamic: true: a temporary queue of the connection's session for this link (request/reply),
+ * deleted when the link detaches or the connection closes.
+ */
 function dynamicQueue(sender: Sender, ctx: LinkContext, presettled: boolean): OutgoingLink {
-  const name = `temp.amqp-${randomUUID().replace(/-/g, '')}`;
+  const { name, queue } = ctx.session.reserveTemporaryQueue();
   const address = `queue://${name}`;
   sender.set_source({ address, dynamic: true, expiry_policy: 'link-detach', capabilities: ['temporary-queue'] } as never);
-  ctx.ownTemporaryQueue(name);
-  const link = new QueueLink(sender, ctx, presettled, address, { onRelease: () => ctx.dropTemporaryQueue(name) });
-  void link.start(ctx.broker.createQueue(name, {}, { durable: false }));
+  const link = new OutgoingLink(sender, ctx, {
+    address,
+    presettled,
+    onRelease: () => {
+      void ctx.session.tempQueues.delete(name).then(() => ctx.logger.debug({ queue: name }, 'AMQP 1.0: temporary queue deleted'));
+    },
+  });
+  void queue.then(() => link.start({ kind: 'queue', name }), (err: unknown) => link.fail(err));
   return link;
 }
 
+/**
+ * A durable topic subscription of the session's client id (the container id), named by the link
+ * name (JMS durable subscribers over AMQP 1.0, as Qpid JMS and Artemis do them): the session
+ * creates or resumes it (also one created by the previous version). A plain detach keeps it;
+ * closing the link (detach closed=true) unsubscribes.
+ */
 function durableTopic(
   sender: Sender, ctx: LinkContext, presettled: boolean, echo: Record<string, unknown>, pattern: string, filterPolicy: string | undefined,
 ): OutgoingLink {
   sender.set_source({ ...echo, durable: 2, expiry_policy: 'never' } as never);
-  const spec = { containerId: ctx.remoteContainerId, linkName: sender.name, pattern, ...(filterPolicy !== undefined ? { filterPolicy } : {}) };
-  const ready = ensureDurableSubscription(ctx.broker, spec);
-  const queue = subscriptionQueueName(ctx.remoteContainerId, sender.name);
-  const link = new QueueLink(sender, ctx, presettled, `topic://${pattern}`, {
+  const name = sender.name;
+  let attached: Promise<void> = Promise.resolve();
+  const link = new OutgoingLink(sender, ctx, {
+    address: `topic://${pattern}`,
+    presettled,
     onRelease: (closed) => {
       if (!closed) return;
-      ready
-        .then(() => deleteDurableSubscription(ctx.broker, queue))
+      attached
+        .then(() => ctx.session.unsubscribeDurable(name))
         .then(
-          () => ctx.logger.info({ queue, link: sender.name }, 'AMQP 1.0: durable subscription deleted'),
-          (err: unknown) => ctx.logger.error({ err, queue }, 'AMQP 1.0: deleting a durable subscription failed'),
+          () => ctx.logger.info({ link: name }, 'AMQP 1.0: durable subscription deleted'),
+          (err: unknown) => ctx.logger.error({ err, link: name }, 'AMQP 1.0: deleting a durable subscription failed'),
         );
     },
   });
-  void link.start(ready);
+  attached = link.start({ kind: 'topic', pattern, ...(filterPolicy !== undefined ? { filterPolicy } : {}), durable: { name } });
   return link;
 }
 
 /** No source address: a client looking up its durable subscription by link name (Qpid JMS unsubscribe). */
 function resumeDurable(sender: Sender, ctx: LinkContext, presettled: boolean): OutgoingLink {
-  const found = findDurableSubscription(ctx.broker, ctx.remoteContainerId, sender.name);
-  if (!found) throw new AmqpFailure(Condition.notFound, `no source address, and no durable subscription named "${sender.name}" for container "${ctx.remoteContainerId}"`);
-  authorize(ctx, 'read', { kind: 'topic', name: found.pattern });
-  const echo = { address: `topic://${found.pattern}`, capabilities: ['topic'] };
-  return durableTopic(sender, ctx, presettled, echo, found.pattern, undefined);
+  const found = findDurableSubscription(ctx.broker, { protocol: ctx.session.protocol, clientId: ctx.remoteContainerId, subscriptionName: sender.name });
+  const pattern = found?.records[0]?.pattern;
+  if (pattern === undefined) throw new AmqpFailure(Condition.notFound, `no source address, and no durable subscription named "${sender.name}" for container "${ctx.remoteContainerId}"`);
+  authorize(ctx, 'read', { kind: 'topic', name: pattern });
+  const echo = { address: `topic://${pattern}`, capabilities: ['topic'] };
+  return durableTopic(sender, ctx, presettled, echo, pattern, undefined);
 }
 
 /** The client attached a sender: we receive. */

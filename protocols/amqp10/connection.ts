@@ -1,11 +1,18 @@
 /**
  * One AMQP 1.0 client connection: frame guard → rhea connection (its own container, so the SASL
- * mechanisms can be bound to this connection's remote address) → link handlers → core.
+ * mechanisms can be bound to this connection's remote address) → link handlers → one
+ * ServerSession (src/core/session) → core.
+ *
+ * One ServerSession per AMQP connection, not per AMQP session (begin/end): the container id that
+ * names durable subscriptions, the authenticated principal, the socket whose back-pressure
+ * pauses deliveries and the temporary queues' lifetime (until the connection closes) are all
+ * per connection; AMQP sessions only group links here. Ending an AMQP session detaches its links.
  */
 import rhea, { type Connection, type Delivery, type EventContext, type link as Link } from 'rhea';
 import type { ConnectionInfo, ServerContext } from '../../src/server/protocol-module.js';
 import type { Logger } from '../../src/log.js';
 import type { Principal } from '../../src/security/security-manager.js';
+import { createSession, type ServerSession } from '../../src/core/session/server-session.js';
 import { MIN_MAX_FRAME_SIZE } from './amqp-codec.js';
 import { attachIncoming, attachOutgoing } from './attach.js';
 import type { ByteTransport } from './byte-transport.js';
@@ -37,8 +44,8 @@ export class AmqpConnection {
   private anonymous: Principal | undefined;
   private readonly outgoing = new Map<Link, OutgoingLink>();
   private readonly incoming = new Map<Link, IncomingLink>();
-  private readonly temporaryQueues = new Set<string>();
   private context: LinkContext | undefined;
+  private session: ServerSession | undefined;
   private closedPromise: Promise<void>;
   private markClosed!: () => void;
   private gone = false;
@@ -164,18 +171,26 @@ export class AmqpConnection {
       return;
     }
     const containerId = typeof c.container_id === 'string' ? c.container_id : '';
-    this.context = {
+    const session = createSession({
       broker: this.server.broker,
       security: this.server.security,
+      principal,
+      protocol: 'amqp10',
+      connectionId: this.id,
+      clientId: containerId,
+      logger: this.logger,
+      limits: { liveBufferMessages: this.settings.limits.liveBuffer },
+    });
+    this.session = session;
+    this.context = {
+      broker: this.server.broker,
+      session,
       logger: this.logger,
       limits: this.settings.limits,
-      principal,
       remoteContainerId: containerId,
       congested: () => this.congested(),
       queued: (bytes) => this.queued(bytes),
       takePayload: () => this.guard.takePayload(),
-      ownTemporaryQueue: (name) => this.temporaryQueues.add(name),
-      dropTemporaryQueue: (name) => this.dropTemporaryQueue(name),
     };
     this.logger.info({ user: principal.name, container: containerId, transport: this.info.transport }, 'AMQP 1.0 connection opened');
   }
@@ -196,6 +211,8 @@ export class AmqpConnection {
     if (!this.watchingDrain) {
       this.watchingDrain = true;
       this.logger.debug('AMQP 1.0: client reads slower than we send; pausing deliveries');
+      this.session?.pause();
+      for (const link of this.outgoing.values()) link.socketBackedUp();
       this.pollDrain();
     }
     return true;
@@ -210,6 +227,7 @@ export class AmqpConnection {
         return;
       }
       this.watchingDrain = false;
+      this.session?.resume();
       for (const link of this.outgoing.values()) link.drained();
     }, DRAIN_POLL_MS).unref();
   }
@@ -298,14 +316,6 @@ export class AmqpConnection {
     }
   }
 
-  private dropTemporaryQueue(name: string): void {
-    if (!this.temporaryQueues.delete(name)) return;
-    this.server.broker.deleteQueue(name).then(
-      () => this.logger.debug({ queue: name }, 'AMQP 1.0: temporary queue deleted'),
-      (err: unknown) => this.logger.error({ err, queue: name }, 'AMQP 1.0: deleting a temporary queue failed'),
-    );
-  }
-
   /** The transport is gone: release every link (unsettled deliveries go back to their queues). */
   private onGone(): void {
     if (this.gone) return;
@@ -319,9 +329,16 @@ export class AmqpConnection {
     for (const link of this.incoming.values()) link.detached();
     this.outgoing.clear();
     this.incoming.clear();
-    for (const name of [...this.temporaryQueues]) this.dropTemporaryQueue(name);
-    this.logger.info('AMQP 1.0 connection closed');
-    this.markClosed();
+    // Consumers are closed at once (unsettled deliveries back to their queues); the connection
+    // counts as closed once the session's temporary queues are deleted too.
+    const closing = this.session?.close() ?? Promise.resolve();
+    closing.then(
+      () => undefined,
+      (err: unknown) => this.logger.error({ err }, 'AMQP 1.0: closing the session failed'),
+    ).finally(() => {
+      this.logger.info('AMQP 1.0 connection closed');
+      this.markClosed();
+    });
   }
 
   /** Broker shutdown: close with amqp:connection:forced and release everything now. */

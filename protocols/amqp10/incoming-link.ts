@@ -1,12 +1,12 @@
 /**
  * A link on which the broker receives (the client's sender). Every message is handed to
- * broker.send, and its delivery is settled only when that resolves: `accepted` after the store
+ * the connection's session (session.send), and its delivery is settled only when that resolves: `accepted` after the store
  * has committed it (persistent message, durable destination), `rejected` with an AMQP error
  * condition when the core refuses it. Credit is a window: a message in progress holds its
  * credit until it is settled, so a slow store slows the producer instead of growing memory.
  *
  * A link without a target address is an anonymous relay (ANONYMOUS-RELAY, used by Qpid JMS):
- * each message is routed by its `to` property and authorised per address.
+ * each message is routed by its `to` property and authorised per address (by the session).
  */
 import type { Delivery, EventContext, Receiver } from 'rhea';
 import type { Address } from '../../src/core/names.js';
@@ -53,7 +53,7 @@ export class IncomingLink {
     let address: Address;
     let inbound: ReturnType<typeof fromAmqp>;
     try {
-      inbound = fromAmqp(m, raw, { userId: this.ctx.principal.name, now: Date.now() });
+      inbound = fromAmqp(m, raw, { userId: this.ctx.session.principal.name, now: Date.now() });
       address = this.target ?? this.relay(inbound.to);
     } catch (err) {
       this.done(delivery, err);
@@ -61,8 +61,14 @@ export class IncomingLink {
     }
     const message = inbound.message;
     if (address.kind === 'stream') message.partitionKey ??= message.groupId ?? this.ctx.remoteContainerId;
-    const opts = address.kind === 'queue' && inbound.delayMs !== undefined ? { delayMs: inbound.delayMs } : {};
-    this.ctx.broker.send(address, message, opts).then(
+    let sent: Promise<unknown>;
+    try {
+      sent = this.ctx.session.send({ address, message, ...(address.kind === 'queue' && inbound.delayMs !== undefined ? { delayMs: inbound.delayMs } : {}) });
+    } catch (err) {
+      this.done(delivery, err);
+      return;
+    }
+    sent.then(
       () => this.done(delivery, undefined),
       (err: unknown) => this.done(delivery, err),
     );
@@ -74,7 +80,7 @@ export class IncomingLink {
     if (!r) {
       try {
         const a = parseAddress(to, { lookup: (n) => this.ctx.broker.lookup(n) });
-        r = this.ctx.security.authorize(this.ctx.principal, 'write', a)
+        r = this.ctx.session.may('write', a)
           ? a
           : new AmqpFailure(Condition.unauthorizedAccess, `not authorized to write to ${a.kind} ${a.name}`);
       } catch (err) {

@@ -2,8 +2,8 @@
  * What a link handler needs from its connection.
  */
 import type { Broker } from '../../src/core/broker.js';
+import type { ServerSession } from '../../src/core/session/server-session.js';
 import type { Logger } from '../../src/log.js';
-import type { Principal, SecurityManager } from '../../src/security/security-manager.js';
 
 export interface Amqp10Limits {
   /** Largest frame accepted and announced in open (config.limits.maxFrameBytes). */
@@ -20,21 +20,19 @@ export interface Amqp10Limits {
 
 export interface LinkContext {
   readonly broker: Broker;
-  readonly security: SecurityManager;
+  /**
+   * The connection's server session: principal, every authorization decision, sends, consumers,
+   * durable subscriptions, temporary queues, pause/resume and close.
+   */
+  readonly session: ServerSession;
   readonly logger: Logger;
   readonly limits: Amqp10Limits;
-  /** The authenticated user. */
-  readonly principal: Principal;
   /** The client's container id (open frame). */
   readonly remoteContainerId: string;
-  /** The client is not reading fast enough: hand out no more deliveries until it catches up. */
+  /** The client is not reading fast enough: pauses the session until the socket drains. */
   congested(): boolean;
   /** Bytes just handed to rhea (written to the socket on rhea's next tick). */
   queued(bytes: number): void;
   /** The raw payload of the message rhea is dispatching now. */
   takePayload(): Buffer | undefined;
-  /** Note a temporary queue owned by this connection (deleted when it closes). */
-  ownTemporaryQueue(name: string): void;
-  /** Delete a temporary queue now (its link closed). */
-  dropTemporaryQueue(name: string): void;
 }

@@ -1,63 +1,112 @@
 /**
- * A link on which the broker sends (the client's receiver): credit accounting shared by the
- * queue, topic and stream variants.
+ * A link on which the broker sends (the client's receiver): the AMQP 1.0 link state machine over
+ * one session consumer (src/core/session), whatever the source is: a queue, the connection's
+ * temporary queue (dynamic source), a live or durable topic subscription, or a stream.
  *
  * Credit: the client's flow frames give an absolute limit (delivery-count + link-credit). We
- * count every transfer we hand to rhea (`sent`), so `limit - sent` is what may still be sent,
- * whether or not rhea has written the earlier transfers yet. Nothing is ever handed to rhea
- * beyond that, so rhea never buffers transfers waiting for credit.
- * Drain: deliver what is available now, then advance to the limit and report drained.
+ * count every transfer we hand to rhea (`sent`), so `limit - sent` is what may still be sent;
+ * the consumer runs in credit mode with exactly that (setCredit), so nothing is ever handed to
+ * rhea beyond it. Drain → consumer.drain() (deliver what is available now), then advance to the
+ * limit and report drained.
+ * Settlement: pre-settled links consume with ack 'auto' settled at dispatch; otherwise
+ * 'individual', and the client's outcomes map to the consumer: accepted (or settled without an
+ * outcome) → ack; released → release (not counted); modified → nack requeue, counting the
+ * delivery only with delivery-failed or undeliverable-here (undeliverable-here is not honoured
+ * per link: the message may come back to the same link); rejected → nack requeue:false
+ * (dead-letter queue if configured, else dropped). Live topic and stream deliveries have nothing
+ * to redeliver: their outcomes only free the window.
+ * Back-pressure: after each transfer the connection is asked whether the socket is backed up;
+ * if so it pauses the whole session until it drains (ServerSession.pause/resume), and queue
+ * consumers' core credit drops to 0 meanwhile (socketBackedUp), so messages stay in the queue.
+ * Unsettled queue deliveries go back to the queue (redelivered) when the link or connection closes.
  */
 import type { AmqpError, Delivery, Sender } from 'rhea';
+import type { ConsumerSpec, Delivery as SessionDelivery, SessionConsumer } from '../../src/core/session/types.js';
 import { toAmqpError } from './errors.js';
 import type { LinkContext } from './link-context.js';
+import { toAmqp } from './message-out.js';
 import { senderFlowState } from './rhea-internals.js';
 
 export type Outcome = 'accepted' | 'released' | 'rejected' | 'modified' | 'settled';
 
-export abstract class OutgoingLink {
-  protected limit = 0;
-  protected sent = 0;
-  protected stopped = false;
+export interface OutgoingLinkOptions {
+  /** properties.to of sent messages: the address the link is attached to. */
+  address: string;
+  /** Pre-settled (at-most-once) transfers. */
+  presettled: boolean;
+  /** Called once the link is released; `terminusClosed` = the client closed (not just detached) the link. */
+  onRelease?(terminusClosed: boolean): void;
+}
 
-  constructor(
-    readonly sender: Sender,
-    protected readonly ctx: LinkContext,
-    /** Pre-settled (at-most-once) transfers. */
-    protected readonly presettled: boolean,
-    /** properties.to of sent messages: the address the link is attached to. */
-    protected readonly address: string,
-  ) {}
+export class OutgoingLink {
+  private limit = 0;
+  private sent = 0;
+  private stopped = false;
+  private consumer: SessionConsumer | undefined;
+  private readonly ids = new WeakMap<Delivery, number>();
+  /** Queue-backed consumers take credit when the core dispatches (before a session pause holds it). */
+  private queueBacked = false;
+  private readonly address: string;
+  private readonly presettled: boolean;
+
+  constructor(readonly sender: Sender, private readonly ctx: LinkContext, private readonly opts: OutgoingLinkOptions) {
+    this.address = opts.address;
+    this.presettled = opts.presettled;
+  }
 
   /** Transfers that may be handed to rhea now. */
   get available(): number {
     return Math.max(0, this.limit - this.sent);
   }
 
-  /** What may be pulled from the core now: the credit, unless the connection's socket is backed up. */
-  protected get pumpable(): number {
-    return this.ctx.congested() ? 0 : this.available;
+  /** The consumer spec for `source` in this link's settle mode (credit mode from the start). */
+  spec(source: ConsumerSpec['source']): ConsumerSpec {
+    this.queueBacked = source.kind === 'queue' || source.kind === 'temp-queue' || (source.kind === 'topic' && source.durable !== undefined);
+    return {
+      source,
+      ack: this.presettled ? 'auto' : 'individual',
+      ...(this.presettled ? { autoSettle: 'dispatch' as const } : {}),
+      prefetch: this.queueBacked ? this.ctx.limits.prefetch : Infinity,
+      credit: this.available,
+      tag: this.sender.name,
+    };
   }
 
-  /** The connection's backlog cleared: resume pulling. */
-  drained(): void {
-    if (!this.stopped) this.creditChanged();
+  /** Consume once the attach has been answered; a failure detaches the link with an error. */
+  async start(source: ConsumerSpec['source']): Promise<void> {
+    if (this.stopped) return;
+    let consumer: SessionConsumer;
+    try {
+      consumer = await this.ctx.session.createConsumer(this.spec(source), {
+        deliver: (d) => this.deliver(d),
+        ended: (reason) => this.fail({ condition: 'amqp:resource-deleted', description: reason }),
+      });
+    } catch (err) {
+      this.ctx.logger.info({ err, link: this.sender.name, address: this.address }, 'AMQP 1.0: receiver attach failed');
+      this.fail(err);
+      return;
+    }
+    this.consumer = consumer;
+    if (this.stopped) {
+      consumer.close();
+      return;
+    }
+    this.creditChanged();
   }
 
-  onFlow(): void {
-    const s = senderFlowState(this.sender);
-    this.limit = s.credit + s.deliveryCount;
-    if (!this.stopped) this.creditChanged();
-  }
-
-  onDrain(): void {
-    if (!this.stopped) this.deliverForDrain();
-    this.sent = Math.max(this.sent, this.limit);
-    this.sender.set_drained(true);
+  private deliver(d: SessionDelivery): void {
+    const consumer = d.consumer;
+    const annotations = d.streamOffset !== undefined ? { annotations: { 'x-stream-offset': Number(d.streamOffset) } } : {};
+    const receiveCount = this.queueBacked ? { receiveCount: d.receiveCount } : {};
+    const delivery = this.transfer(toAmqp(d.message, { now: Date.now(), to: this.address, ...receiveCount, ...annotations }));
+    this.ctx.congested(); // socket backed up? then the connection pauses the session until it drains
+    if (this.presettled) return;
+    if (delivery) this.ids.set(delivery, d.id);
+    else consumer.release(d.id);
   }
 
   /** Hand one encoded message to rhea; undefined if the link cannot take it. */
-  protected transfer(payload: Buffer): Delivery | undefined {
+  private transfer(payload: Buffer): Delivery | undefined {
     if (this.stopped || this.available <= 0) return undefined;
     try {
       const d = this.sender.send(payload, undefined, 0);
@@ -72,13 +121,83 @@ export abstract class OutgoingLink {
     }
   }
 
+  /**
+   * Give the consumer the link's remaining credit. A queue-backed consumer's credit is taken when
+   * the core dispatches, also for deliveries a session pause holds: while paused it is left alone
+   * and set again when the socket drains (after the held deliveries went out).
+   */
+  private creditChanged(): void {
+    const consumer = this.consumer;
+    if (this.stopped || !consumer || consumer.closed) return;
+    if (this.queueBacked && this.ctx.session.paused) return;
+    consumer.setCredit(this.available);
+  }
+
+  /**
+   * The socket is backed up and the session paused. A queue's core consumer would go on
+   * dispatching (into the session's held deliveries) up to the credit: stop it at once.
+   */
+  socketBackedUp(): void {
+    const consumer = this.consumer;
+    if (this.queueBacked && consumer && !consumer.closed) consumer.setCredit(0);
+  }
+
+  /** The connection's backlog cleared (the session was resumed): hand out the credit again. */
+  drained(): void {
+    this.creditChanged();
+  }
+
+  onFlow(): void {
+    const s = senderFlowState(this.sender);
+    this.limit = s.credit + s.deliveryCount;
+    this.creditChanged();
+  }
+
+  onDrain(): void {
+    const consumer = this.consumer;
+    if (!this.stopped && consumer && !consumer.closed) {
+      if (this.queueBacked && this.ctx.session.paused) consumer.setCredit(0);
+      else consumer.drain();
+    }
+    this.sent = Math.max(this.sent, this.limit);
+    this.sender.set_drained(true);
+  }
+
   /** A disposition from the client (or its settlement without an outcome). */
   onOutcome(outcome: Outcome, delivery: Delivery): void {
-    this.settleOutcome(outcome, delivery);
+    const id = this.ids.get(delivery);
+    const consumer = this.consumer;
+    if (id === undefined || !consumer) {
+      this.settleLocally(delivery);
+      return;
+    }
+    this.ids.delete(delivery);
+    switch (outcome) {
+      case 'accepted':
+      case 'settled':
+        consumer.ack(id).then(
+          () => this.settleLocally(delivery),
+          (err: unknown) => this.ctx.logger.debug({ err, id, link: this.sender.name }, 'AMQP 1.0: ack failed'),
+        );
+        return;
+      case 'released':
+        consumer.release(id);
+        break;
+      case 'modified': {
+        const state = delivery.remote_state as { delivery_failed?: boolean; undeliverable_here?: boolean } | undefined;
+        const failed = state?.delivery_failed === true || state?.undeliverable_here === true;
+        consumer.nack(id, { requeue: true, countDelivery: failed });
+        break;
+      }
+      case 'rejected':
+        consumer.nack(id, { requeue: false });
+        break;
+    }
+    this.settleLocally(delivery);
   }
 
   /** Settle our side when the client left the delivery unsettled (receiver settle mode second). */
-  protected settleLocally(delivery: Delivery): void {
+  private settleLocally(delivery: Delivery): void {
     if (!delivery.remote_settled && !delivery.settled && !this.sender.is_closed()) delivery.update(true);
   }
 
@@ -86,7 +205,9 @@ export abstract class OutgoingLink {
   detached(closed: boolean): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.release(closed);
+    this.consumer?.close();
+    this.consumer = undefined;
+    this.opts.onRelease?.(closed);
   }
 
   /** Close the link with an error and release its resources. */
@@ -95,10 +216,4 @@ export abstract class OutgoingLink {
     if (!this.sender.is_closed()) this.sender.close(e);
     this.detached(false);
   }
-
-  protected abstract creditChanged(): void;
-  protected abstract deliverForDrain(): void;
-  protected abstract settleOutcome(outcome: Outcome, delivery: Delivery): void;
-  /** Stop consuming; `terminusClosed` destroys what the link owned (durable subscription, temporary queue). */
-  protected abstract release(terminusClosed: boolean): void;
 }

@@ -303,6 +303,12 @@ export class ServerSession implements ConsumerHost {
     return this.tempQueues.createAnonymous();
   }
 
+  /** Like createTemporaryQueue, with the core name known synchronously (AMQP 1.0 dynamic sources). */
+  reserveTemporaryQueue(): { name: string; queue: Promise<Queue> } {
+    this.check();
+    return this.tempQueues.reserveAnonymous();
+  }
+
   /** The core name of temporary queue `localName` (created on first use): what goes into a reply-to. */
   replyToName(localName: string): Promise<string> {
     this.check();

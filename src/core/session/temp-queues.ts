@@ -8,6 +8,7 @@
  * a `reply-to`: it is front-end neutral, so a client of any protocol can answer to it (as
  * `/queue/<name>`, `queue://<name>`, ...). The owning session needs no ACL grant to use them.
  */
+import { randomUUID } from 'node:crypto';
 import type { Broker } from '../broker.js';
 import type { Queue } from '../queue/queue.js';
 import type { Logger } from '../../log.js';
@@ -44,6 +45,23 @@ export class TempQueues {
     this.anonymous.add(q);
     q.then(undefined, () => this.anonymous.delete(q));
     return q;
+  }
+
+  /**
+   * A new anonymous temporary queue whose core name is known at once (an AMQP 1.0 dynamic source
+   * must name its node in the attach answered synchronously); owned from this call on.
+   */
+  reserveAnonymous(): { name: string; queue: Promise<Queue> } {
+    const name = `${TEMP_QUEUE_PREFIX}.${randomUUID().replace(/-/g, '')}`;
+    this.owned.add(name);
+    const q = this.broker.createQueue(name, {}, { durable: false }).then((queue) => {
+      if (this.closed || !this.owned.has(name)) void this.remove(queue.name);
+      else this.logger.debug({ queue: name }, 'temporary queue created');
+      return queue;
+    });
+    this.anonymous.add(q);
+    q.then(undefined, () => this.anonymous.delete(q));
+    return { name, queue: q };
   }
 
   /** Is core queue `name` one of this session's temporary queues? */

@@ -102,6 +102,17 @@ describe('AMQP 1.0 security', () => {
     expect(linkError(wide)?.condition).toBe('amqp:unauthorized-access');
   });
 
+  it('describes a refusal by user, permission and destination (the session decides, AMQP words it)', async () => {
+    const bob = await login('bob', 'secret');
+    const refused = await openReceiver(bob.connection, { source: { address: 'queue://sec.a' } }).then(() => undefined, (e: unknown) => e);
+    expect(linkError(refused)).toMatchObject({ condition: 'amqp:unauthorized-access', description: 'user bob may not read queue sec.a' });
+    const elsewhere = await openSender(bob.connection, { target: { address: 'queue://other' } }).then(() => undefined, (e: unknown) => e);
+    expect(linkError(elsewhere)).toMatchObject({ condition: 'amqp:unauthorized-access', description: 'user bob may not write queue other' });
+    const relay = await openSender(bob.connection, { target: {} } as never);
+    const denied = await sendAndSettle(relay, { to: 'queue://forbidden', body: 'no' });
+    expect(denied.error).toMatchObject({ condition: 'amqp:unauthorized-access', description: 'not authorized to write to queue forbidden' });
+  });
+
   it('authorizes each message on an anonymous-relay link', async () => {
     const bob = await login('bob', 'secret');
     const relay = await openSender(bob.connection, { target: {} } as never);
