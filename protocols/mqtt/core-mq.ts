@@ -73,7 +73,7 @@ export class CoreMq {
 
   register(client: AedesClient, info: ConnectionInfo): ClientState {
     const st: ClientState = {
-      client, info, principal: undefined, connect: undefined, allowed: new Map(), pending: 0,
+      client, info, principal: undefined, server: undefined, connect: undefined, allowed: new Map(), pending: 0,
       release: () => { st.pending -= 1; },
       regs: new Set(), session: undefined, gone: false,
     };
@@ -129,6 +129,10 @@ export class CoreMq {
       this.persistence.untrack(client, c);
     }
     for (const reg of [...st.regs]) this.drop(reg);
+    const server = st.server;
+    if (server) {
+      server.close().catch((err: unknown) => this.logger.warn({ err, clientId: client.id }, 'closing the MQTT server session failed'));
+    }
   }
 
   // ------------------------------------------------------------------ aedes mq contract

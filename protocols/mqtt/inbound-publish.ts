@@ -1,10 +1,12 @@
 /**
  * Inbound PUBLISH (and will) handling in aedes' authorizePublish hook: the message reaches the
- * core here, before aedes writes PUBACK / PUBREC; the hook answers only once Broker.publish
+ * core here (a client's PUBLISH through its ServerSession, which owns the authorization), before aedes writes PUBACK / PUBREC; the hook answers only once Broker.publish
  * resolved (durable copies committed). Inbound QoS 2 ids are recorded with the message so a
  * retransmission is not published twice.
  */
 import { isBrokerError } from '../../src/core/errors.js';
+import type { Message } from '../../src/core/message.js';
+import type { ServerSession } from '../../src/core/session/index.js';
 import type { Logger } from '../../src/log.js';
 import type { ServerContext } from '../../src/server/protocol-module.js';
 import type { AedesClient, AedesPacket } from './aedes-types.js';
@@ -59,12 +61,15 @@ export class InboundPublishes {
       return;
     }
     const principal = st?.principal;
+    // A client's own PUBLISH goes through its session (which authorizes it); a will was
+    // authorized at CONNECT and is published by the core directly (its session is closed by then).
+    const session = !isWill && client ? st?.server : undefined;
     if (!isWill && client) {
-      if (!principal) {
+      if (!session || !principal) {
         cb(new Error('not authenticated'));
         return;
       }
-      if (!this.ctx.security.authorize(principal, 'write', { kind: 'topic', name })) {
+      if (!session.may('write', { kind: 'topic', name })) {
         // MQTT 3.1.1 cannot refuse a PUBLISH: acknowledge it and drop the message.
         this.logger.info({ clientId: client.id, user: principal.name, topic: name }, 'MQTT publish not authorized; dropped');
         markRouted(packet.payload);
@@ -95,7 +100,7 @@ export class InboundPublishes {
     if (packet.qos === 0 && !packet.retain && message.body.length <= this.ctx.broker.maxMessageBytes) {
       // QoS 0: nothing to acknowledge and nothing written to disk; the core routes it now (live
       // subscribers are offered it synchronously), so aedes need not wait for the promise.
-      this.ctx.broker.publish(name, message).catch((err: unknown) => {
+      this.publish(session, name, message, false).catch((err: unknown) => {
         this.logger.warn({ clientId: client?.id, topic: name, err: errorOf(err).message }, 'MQTT QoS 0 publish not routed by the core; dropped');
       });
       markRouted(packet.payload);
@@ -104,7 +109,7 @@ export class InboundPublishes {
     }
     let work: Promise<unknown>;
     try {
-      const published = this.ctx.broker.publish(name, message, packet.retain ? { retain: true } : {});
+      const published = this.publish(session, name, message, packet.retain === true);
       // Issued in the same tick as the publish's own writes, so group commit puts the QoS 2
       // "seen" record into the same transaction whenever the message itself is written.
       work = key !== undefined ? Promise.all([published, this.persistence.markIncoming(client!.id, packet.messageId!)]) : published;
@@ -125,6 +130,15 @@ export class InboundPublishes {
     this.qos2InFlight.set(k, done);
     void done.then(() => this.qos2InFlight.delete(k), () => this.qos2InFlight.delete(k));
     done.then(() => cb(null), (err: unknown) => this.publishFailed(client, packet, name, err, cb));
+  }
+
+  /**
+   * Into the core: through the client's session (authorized above; the session checks again),
+   * or, for a will, straight to the core. The core receives it synchronously either way.
+   */
+  private publish(session: ServerSession | undefined, name: string, message: Message, retain: boolean): Promise<unknown> {
+    if (session) return session.send({ address: { kind: 'topic', name }, message, ...(retain ? { retain: true } : {}) });
+    return this.ctx.broker.publish(name, message, retain ? { retain: true } : {});
   }
 
   private publishFailed(client: AedesClient | null, packet: AedesPacket, name: string, err: unknown, cb: Callback): void {

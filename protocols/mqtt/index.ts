@@ -15,6 +15,7 @@ import { createWebSocketStream, type WebSocket } from 'ws';
 import { Aedes } from 'aedes';
 import { BrokerError } from '../../src/core/errors.js';
 import { validateName } from '../../src/core/names.js';
+import { createSession, type ServerSession } from '../../src/core/session/index.js';
 import type { Logger } from '../../src/log.js';
 import type {
   ConnectionInfo, ProtocolFactory, ProtocolModule, ServerContext,
@@ -50,6 +51,7 @@ export class MqttFrontEnd implements ProtocolModule {
   private readonly mq: CoreMq;
   private readonly publishes: InboundPublishes;
   private readonly maxPacketBytes: number;
+  private connectionCounter = 0;
 
   private constructor(private readonly ctx: ServerContext, opts: ResolvedMqttOptions) {
     this.logger = ctx.logger.child({ protocol: 'mqtt' });
@@ -194,16 +196,32 @@ export class MqttFrontEnd implements ProtocolModule {
     }
     this.ctx.security.authenticate({ username: username ?? null, password: password?.toString('utf8') ?? null, remoteAddress: st.info.remoteAddress })
       .then((principal) => {
+        if (st.gone) {
+          done(authError(5, 'connection already closed'), null);
+          return;
+        }
+        this.connectionCounter += 1;
+        const session = createSession({
+          broker: this.ctx.broker,
+          security: this.ctx.security,
+          principal,
+          protocol: 'mqtt',
+          connectionId: `mqtt-${this.connectionCounter}`,
+          clientId: client.id,
+          logger: this.logger,
+        });
         const will = st.connect?.will;
         if (will) {
-          const problem = this.willProblem(will, principal);
+          const problem = this.willProblem(will, session);
           if (problem) {
             this.logger.info({ clientId: client.id, user: principal.name, topic: will.topic, problem }, 'MQTT CONNECT refused: will not allowed');
+            void session.close();
             done(authError(5, `not authorized: ${problem}`), null);
             return;
           }
         }
         st.principal = principal;
+        st.server = session;
         done(null, true);
       }, (err: unknown) => {
         const code = username ? 4 : 5;
@@ -215,7 +233,7 @@ export class MqttFrontEnd implements ProtocolModule {
       });
   }
 
-  private willProblem(will: AedesPacket, principal: NonNullable<ClientState['principal']>): string | undefined {
+  private willProblem(will: AedesPacket, session: ServerSession): string | undefined {
     if (typeof will.topic !== 'string' || will.topic.length === 0 || /[+#]/.test(will.topic)) return 'invalid will topic';
     if (isSysTopic(will.topic)) return 'will topic in $SYS';
     let name: string;
@@ -224,14 +242,14 @@ export class MqttFrontEnd implements ProtocolModule {
     } catch (err) {
       return errorOf(err).message;
     }
-    if (!this.ctx.security.authorize(principal, 'write', { kind: 'topic', name })) return `may not publish to ${name}`;
+    if (!session.may('write', { kind: 'topic', name })) return `may not publish to ${name}`;
     return undefined;
   }
 
   private authorizeSubscribe(client: AedesClient, sub: AedesSubscription, cb: (err: Error | null, sub?: AedesSubscription | null) => void): void {
     const st = this.mq.stateOf(client);
-    const principal = st?.principal;
-    if (!st || !principal) {
+    const session = st?.server;
+    if (!st || !session || session.closed) {
       cb(null, null);
       return;
     }
@@ -248,12 +266,12 @@ export class MqttFrontEnd implements ProtocolModule {
     }
     // The filter's own pattern decides; `a/#` also matches `a` itself, delivered only if the ACL allows that name.
     const main = patterns[patterns.length - 1]!;
-    if (!this.ctx.security.authorize(principal, 'read', { kind: 'topic', name: main })) {
-      this.logger.info({ clientId: client.id, user: principal.name, filter, pattern: main }, 'MQTT subscription not authorized (SUBACK 0x80)');
+    if (!session.may('read', { kind: 'topic', name: main })) {
+      this.logger.info({ clientId: client.id, user: session.principal.name, filter, pattern: main }, 'MQTT subscription not authorized (SUBACK 0x80)');
       cb(null, null);
       return;
     }
-    const allowed = patterns.filter((p) => p === main || this.ctx.security.authorize(principal, 'read', { kind: 'topic', name: p }));
+    const allowed = patterns.filter((p) => p === main || session.may('read', { kind: 'topic', name: p }));
     this.mq.expect(st, filter, allowed);
     cb(null, sub);
   }

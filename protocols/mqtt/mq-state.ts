@@ -4,6 +4,7 @@
  * shared-groups.ts, queue-delivery.ts).
  */
 import type { QueueConsumer } from '../../src/core/queue/types.js';
+import type { ServerSession } from '../../src/core/session/index.js';
 import type { LiveSubscription } from '../../src/core/topic/topic-types.js';
 import type { Principal } from '../../src/security/security-manager.js';
 import type { ConnectionInfo } from '../../src/server/protocol-module.js';
@@ -24,6 +25,11 @@ export interface ClientState {
   client: AedesClient;
   info: ConnectionInfo;
   principal: Principal | undefined;
+  /**
+   * The connection's ServerSession (created once authentication succeeded, closed when the
+   * connection is gone or taken over): every authorization decision and every client publish.
+   */
+  server: ServerSession | undefined;
   /** CONNECT details seen in preConnect. */
   connect: { emptyId: boolean; will: AedesPacket | null } | undefined;
   /**
