@@ -75,7 +75,7 @@ export class CoreMq {
     const st: ClientState = {
       client, info, principal: undefined, server: undefined, connect: undefined, allowed: new Map(), pending: 0,
       release: () => { st.pending -= 1; },
-      regs: new Set(), session: undefined, gone: false,
+      regs: new Set(), session: undefined, sessionStarting: false, gone: false,
     };
     this.states.set(client, st);
     return st;

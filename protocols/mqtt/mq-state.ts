@@ -3,8 +3,7 @@
  * registration, shared with its queue-backed delivery modules (session-consumers.ts,
  * shared-groups.ts, queue-delivery.ts).
  */
-import type { QueueConsumer } from '../../src/core/queue/types.js';
-import type { ServerSession } from '../../src/core/session/index.js';
+import type { ServerSession, SessionConsumer } from '../../src/core/session/index.js';
 import type { LiveSubscription } from '../../src/core/topic/topic-types.js';
 import type { Principal } from '../../src/security/security-manager.js';
 import type { ConnectionInfo } from '../../src/server/protocol-module.js';
@@ -41,7 +40,10 @@ export interface ClientState {
   pending: number;
   release: () => void;
   regs: Set<Registration>;
-  session: QueueConsumer | undefined;
+  /** The session's consumer of its persistent-session queue (set once started). */
+  session: SessionConsumer | undefined;
+  /** That consumer is being created. */
+  sessionStarting: boolean;
   gone: boolean;
 }
 
@@ -56,7 +58,7 @@ export interface Registration {
   qos: QoS;
   lives: LiveSubscription[];
   group: SharedGroup | undefined;
-  consumer: QueueConsumer | undefined;
+  consumer: SessionConsumer | undefined;
   removed: boolean;
 }
 

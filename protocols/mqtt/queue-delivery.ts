@@ -1,10 +1,11 @@
 /**
- * Delivery of a core queue message (persistent session or shared group) to an MQTT client:
+ * Delivery of a core queue message (persistent session or shared group), handed over by a
+ * ServerSession queue consumer (ack 'individual'), to an MQTT client:
  * QoS 0 is acked once written; QoS 1/2 get a packet id not in flight on the connection and are
  * tracked by the persistence until PUBACK (QoS 1) or PUBREC / PUBCOMP (QoS 2).
  */
 import { isBrokerError } from '../../src/core/errors.js';
-import type { QueueConsumer, QueueDelivery } from '../../src/core/queue/types.js';
+import type { Delivery, SessionConsumer } from '../../src/core/session/index.js';
 import type { Logger } from '../../src/log.js';
 import type { AedesClient, AedesPacket } from './aedes-types.js';
 import type { QoS } from './message-mapping.js';
@@ -22,37 +23,38 @@ export class QueueDeliverer {
    * Hand one queue message to the client. `ids` (persistent sessions): core message id → packet
    * id, so a redelivery after reconnect reuses it.
    */
-  deliver(st: ClientState, consumer: QueueConsumer, d: QueueDelivery, topic: string, qos: QoS, ids: Map<string, number> | undefined): void {
+  deliver(st: ClientState, d: Delivery, topic: string, qos: QoS, ids: Map<string, number> | undefined): void {
+    const consumer = d.consumer;
     const client = st.client;
     const packet: AedesPacket = { cmd: 'publish', topic, payload: d.message.body, qos, retain: false, dup: false };
     if (st.gone || client.closed) {
-      safeNack(consumer, d.tag, this.logger);
+      safeNack(consumer, d.id, this.logger);
       return;
     }
     if (qos === 0) {
       client.deliver0(packet, () => {
-        if (client.closed) safeNack(consumer, d.tag, this.logger);
-        else consumer.ack(d.tag).catch((err: unknown) => this.logger.debug({ err, clientId: client.id }, 'ack of a QoS 0 queue delivery failed'));
+        if (client.closed) safeNack(consumer, d.id, this.logger);
+        else consumer.ack(d.id).catch((err: unknown) => this.logger.debug({ err, clientId: client.id }, 'ack of a QoS 0 queue delivery failed'));
       });
       return;
     }
-    let messageId = d.redelivered ? ids?.get(d.id) : undefined;
+    let messageId = d.redelivered ? ids?.get(d.messageId) : undefined;
     if (messageId === undefined || this.persistence.isTracked(client, messageId)) messageId = this.allocateId(client);
     // Every redelivery carries DUP, also after a restart or failover when its old packet id is unknown.
     packet.dup = d.redelivered;
     packet.messageId = messageId;
-    ids?.set(d.id, messageId);
+    ids?.set(d.messageId, messageId);
     const logger = this.logger;
     this.persistence.track(client, messageId, {
       packet,
       qos,
       released: false,
       owner: consumer,
-      ack: () => consumer.ack(d.tag).catch((err: unknown) => {
+      ack: () => consumer.ack(d.id).catch((err: unknown) => {
         if (isBrokerError(err, 'RECEIPT_INVALID')) logger.debug({ err, clientId: client.id, messageId }, 'PUBACK/PUBREC for a delivery already returned to its queue');
         else logger.error({ err, clientId: client.id, messageId }, 'removing an acknowledged MQTT delivery from its queue failed; it may be redelivered');
       }),
-      ...(ids ? { onSettled: () => { ids.delete(d.id); } } : {}),
+      ...(ids ? { onSettled: () => { ids.delete(d.messageId); } } : {}),
     });
     client.deliverQoS(packet, noop);
   }
@@ -72,19 +74,19 @@ export class QueueDeliverer {
    * queue copies do not carry the topic they were published to. Best effort: the subscribed
    * filter when it has no wildcard, else its literal prefix.
    */
-  fallbackTopic(filters: string[], d: QueueDelivery): string {
+  fallbackTopic(filters: string[], d: Delivery): string {
     const f = filters[0];
     const topic = f === undefined ? 'unknown' : literalPrefix(f) || 'unknown';
-    this.logger.debug({ messageId: d.id, topic }, 'queued message has no recorded MQTT topic; delivering on the filter prefix');
+    this.logger.debug({ messageId: d.messageId, topic }, 'queued message has no recorded MQTT topic; delivering on the filter prefix');
     return topic;
   }
 }
 
-function safeNack(consumer: QueueConsumer, tag: number, logger: Logger): void {
+function safeNack(consumer: SessionConsumer, id: number, logger: Logger): void {
   if (consumer.closed) return;
   try {
-    consumer.nack(tag, { requeue: true, countDelivery: false });
+    consumer.release(id);
   } catch (err) {
-    logger.debug({ err, tag }, 'nack of a queue delivery failed (already settled)');
+    logger.debug({ err, deliveryId: id }, 'release of a queue delivery failed (already settled)');
   }
 }

@@ -1,10 +1,10 @@
 /**
  * Persistent sessions' (clean=false) QoS 1/2 deliveries: the session's core queue (fed by
- * durable queue subscriptions, see session-queue-feeds.ts) has one push consumer per connected
- * session, prefetch = maxInflight; a queue message is acked on PUBACK (QoS 1) or PUBREC (QoS 2).
+ * durable queue subscriptions, see session-queue-feeds.ts) has one consumer of the connection's
+ * ServerSession per connected session (ack 'individual', prefetch = maxInflight); a queue message is acked on PUBACK (QoS 1) or PUBREC (QoS 2).
  */
 import type { Broker } from '../../src/core/broker.js';
-import type { QueueConsumer, QueueDelivery } from '../../src/core/queue/types.js';
+import type { Delivery, SessionConsumer } from '../../src/core/session/index.js';
 import type { Logger } from '../../src/log.js';
 import { deliveryQos, recordedTopic } from './message-mapping.js';
 import type { ClientState, DeliveryLimits } from './mq-state.js';
@@ -24,33 +24,52 @@ export class SessionConsumers {
     private readonly isClosed: () => boolean,
   ) {}
 
-  /** Start consuming the session queue for a connected persistent session (once). */
+  /** Start consuming the session queue for a connected persistent session (once), through its ServerSession. */
   start(st: ClientState): void {
-    if (st.session || st.gone || this.isClosed()) return;
+    if (st.session || st.sessionStarting || st.gone || this.isClosed()) return;
+    const server = st.server;
+    if (!server || server.closed) return;
     const clientId = st.client.id;
-    const queue = this.broker.getQueue(sessionQueueName(clientId));
-    if (!queue) return; // no QoS 1/2 filter yet
-    let consumer: QueueConsumer | undefined;
-    consumer = queue.addConsumer({
+    const name = sessionQueueName(clientId);
+    if (!this.broker.getQueue(name)) return; // no QoS 1/2 filter yet
+    // Fed by the session's own filters, each authorized for read at SUBSCRIBE.
+    server.ownQueue(name);
+    st.sessionStarting = true;
+    let consumer: SessionConsumer | undefined;
+    server.createConsumer({
+      source: { kind: 'queue', name },
+      ack: 'individual',
       prefetch: this.limits.maxInflight,
       tag: `mqtt:${clientId}`,
-      onMessage: (d) => this.deliverSession(st, consumer!, d),
-      onClosed: (reason) => {
-        if (st.session === consumer) st.session = undefined;
-        this.persistence.untrack(st.client, consumer!);
+    }, {
+      deliver: (d) => this.deliverSession(st, d),
+      ended: (reason) => {
+        if (consumer && st.session === consumer) st.session = undefined;
+        if (consumer) this.persistence.untrack(st.client, consumer);
         this.logger.debug({ clientId, reason }, 'MQTT session queue consumer ended by the queue');
       },
+    }).then((c) => {
+      st.sessionStarting = false;
+      consumer = c;
+      if (st.gone || c.closed) {
+        c.close();
+        this.persistence.untrack(st.client, c);
+        return;
+      }
+      st.session = c;
+    }, (err: unknown) => {
+      st.sessionStarting = false;
+      if (!st.gone) this.logger.error({ err, clientId }, 'could not consume the MQTT persistent session queue');
     });
-    st.session = consumer;
   }
 
-  private deliverSession(st: ClientState, consumer: QueueConsumer, d: QueueDelivery): void {
+  private deliverSession(st: ClientState, d: Delivery): void {
     const client = st.client;
     const clientId = client.id;
     const topic = recordedTopic(d.message) ?? this.deliverer.fallbackTopic(this.persistence.sessionFiltersOf(clientId), d);
     const subQos = this.persistence.sessionQos(clientId, topic) ?? 1;
     const qos = deliveryQos(d.message, subQos);
-    this.deliverer.deliver(st, consumer, d, topic, qos, this.idsOf(clientId));
+    this.deliverer.deliver(st, d, topic, qos, this.idsOf(clientId));
   }
 
   private idsOf(clientId: string): Map<string, number> {

@@ -1,10 +1,11 @@
 /**
  * MQTT shared subscriptions (`$share/GROUP/FILTER`): one durable core queue per group and
- * filter, fed by durable queue subscriptions; each member is a push consumer on it, so members
+ * filter, fed by durable queue subscriptions; each member consumes it through its connection's
+ * ServerSession (ack 'individual', prefetch = maxInflight), so members
  * compete for messages; acked on PUBACK / PUBCOMP (QoS 0: once written).
  */
 import type { Broker } from '../../src/core/broker.js';
-import type { QueueConsumer } from '../../src/core/queue/types.js';
+import type { SessionConsumer } from '../../src/core/session/index.js';
 import type { Logger } from '../../src/log.js';
 import { deliveryQos, recordedTopic } from './message-mapping.js';
 import { type DeliveryLimits, noop, type Registration, type SharedGroup } from './mq-state.js';
@@ -88,20 +89,31 @@ export class SharedGroups {
       }
       if (reg.removed) return;
       const st = reg.state!;
-      const q = await this.broker.queue(queue);
-      let consumer: QueueConsumer | undefined;
-      consumer = q.addConsumer({
+      const server = st.server;
+      if (!server || server.closed || st.gone) return;
+      // Fed by the group's filter, authorized for read at SUBSCRIBE.
+      server.ownQueue(queue);
+      let consumer: SessionConsumer | undefined;
+      consumer = await server.createConsumer({
+        source: { kind: 'queue', name: queue },
+        ack: 'individual',
         prefetch: this.limits.maxInflight,
         tag: `mqtt:${st.client.id}:${shareFilter}`,
-        onMessage: (d) => {
+      }, {
+        deliver: (d) => {
           const topic = recordedTopic(d.message) ?? this.deliverer.fallbackTopic([filter], d);
-          this.deliverer.deliver(st, consumer!, d, topic, deliveryQos(d.message, reg.qos), undefined);
+          this.deliverer.deliver(st, d, topic, deliveryQos(d.message, reg.qos), undefined);
         },
-        onClosed: () => {
-          if (reg.consumer === consumer) reg.consumer = undefined;
-          this.persistence.untrack(st.client, consumer!);
+        ended: () => {
+          if (consumer && reg.consumer === consumer) reg.consumer = undefined;
+          if (consumer) this.persistence.untrack(st.client, consumer);
         },
       });
+      if (reg.removed || consumer.closed) {
+        consumer.close();
+        this.persistence.untrack(st.client, consumer);
+        return;
+      }
       reg.consumer = consumer;
     });
     grp.chain = run.catch(noop);

@@ -93,6 +93,7 @@ export class ServerSession implements ConsumerHost {
   private readonly security: Authorizer;
   private readonly consumers = new Map<string, ManagedConsumer>();
   private readonly durableOf = new Map<string, string>();
+  private readonly ownedQueues = new Set<string>();
   private readonly tx: Transactions;
   private deliveryCounter = 0;
   private consumerCounter = 0;
@@ -149,10 +150,20 @@ export class ServerSession implements ConsumerHost {
 
   // ------------------------------------------------------------------ authorization
 
-  /** May this session's principal do `permission` on `address`? Own temporary queues: always. */
+  /** May this session's principal do `permission` on `address`? Own temporary queues: always; owned queues: read. */
   may(permission: Permission, address: Address): boolean {
-    if (address.kind === 'queue' && this.tempQueues.owns(address.name)) return true;
+    if (address.kind === 'queue' && (this.tempQueues.owns(address.name) || (permission === 'read' && this.ownedQueues.has(address.name)))) return true;
     return this.security.authorize(this.principal, permission, address);
+  }
+
+  /**
+   * A queue this session consumes on its client's behalf, fed by topic subscriptions whose
+   * patterns the session already authorized for `read` (MQTT: a persistent session's queue, a
+   * shared-subscription group's queue): consuming it needs no grant on the queue itself.
+   * Sending to it still does.
+   */
+  ownQueue(name: string): void {
+    this.ownedQueues.add(name);
   }
 
   /** Throws BrokerError FORBIDDEN naming the user, the permission and the destination. */

@@ -53,6 +53,25 @@ describe('ServerSession authorization', () => {
   });
 });
 
+describe('owned queues', () => {
+  it('may be consumed without a grant on the queue (not sent to), by the owning session only', async () => {
+    const { broker } = await openBroker();
+    const acl = [{ principal: 'bob', pattern: '>', allow: ['read' as const], kinds: ['queue' as const] }];
+    await broker.send({ kind: 'queue', name: 'mqtt.session.c1' }, m('a'));
+    const s = session(broker, { acl });
+    expect(await code(s.createConsumer({ source: { kind: 'queue', name: 'mqtt.session.c1' }, ack: 'individual' }, recorder()))).toMatch(/may not read queue mqtt\.session\.c1/);
+    s.ownQueue('mqtt.session.c1');
+    expect(s.may('read', { kind: 'queue', name: 'mqtt.session.c1' })).toBe(true);
+    expect(s.may('write', { kind: 'queue', name: 'mqtt.session.c1' })).toBe(false);
+    const rec = recorder();
+    await s.createConsumer({ source: { kind: 'queue', name: 'mqtt.session.c1' }, ack: 'individual' }, rec);
+    await settle();
+    expect(bodies(rec.got)).toEqual(['a']);
+    const other = session(broker, { acl });
+    expect(other.may('read', { kind: 'queue', name: 'mqtt.session.c1' })).toBe(false);
+  });
+});
+
 describe('queue consumers', () => {
   it('client mode: prefetch bounds unsettled deliveries; ack frees room; ids are session-unique', async () => {
     const { broker } = await openBroker();
