@@ -20,13 +20,15 @@
  * | char                         | char                        | |
  * | list, array                  | list                        | an array comes back as a list |
  * | map                          | map                         | keys: string and symbol as their text, other scalar keys as their string form |
- * | decimal32/64/128, described  | (dropped)                   | not carried yet |
+ * | decimal32/64/128             | decimal (exact text)        | BID encoding (amqp-decimal.ts); out as decimal128 |
+ * | described                    | (dropped)                   | not carried |
  *
- * A value that contains a dropped element is dropped as a whole. Outbound, a core decimal (from
- * another protocol) is sent as its text (string), the nearest AMQP type this broker encodes.
+ * A value that contains a dropped element is dropped as a whole. Outbound, a core decimal is sent
+ * as decimal128, or as its text (string) when it does not fit decimal128 exactly.
  */
 import rhea from 'rhea';
 import { isTypedValue, MAX_VALUE_DEPTH, valueToText, type Value } from '../../src/core/values.js';
+import { decodeDecimal, encodeDecimal128 } from './amqp-decimal.js';
 import { skipValue } from './amqp-codec.js';
 
 interface Decoded {
@@ -84,6 +86,11 @@ function decodeBody(code: number, buf: Buffer, pos: number, end: number, depth: 
       const ok = cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff);
       return { value: ok ? { type: 'char', value: String.fromCodePoint(cp) } : undefined, next: pos + 4 };
     }
+    case 0x74: case 0x84: case 0x94: {
+      const width = code === 0x74 ? 4 : code === 0x84 ? 8 : 16;
+      need(buf, pos, width, end);
+      return { value: { type: 'decimal', value: decodeDecimal(buf.subarray(pos, pos + width)) }, next: pos + width };
+    }
     case 0x98: need(buf, pos, 16, end); return { value: { type: 'uuid', value: hexUuid(buf, pos) }, next: pos + 16 };
     case 0xa0: case 0xa1: case 0xa3: case 0xb0: case 0xb1: case 0xb3: {
       const wide = code >= 0xb0;
@@ -102,7 +109,7 @@ function decodeBody(code: number, buf: Buffer, pos: number, end: number, depth: 
     case 0xe0: case 0xf0:
       return decodeArray(code, buf, pos, end, depth);
     default:
-      // decimals, described values and anything unknown: skip by size, carry nothing
+      // described values and anything unknown: skip by size, carry nothing
       return { value: undefined, next: skipValue(buf, pos - 1, end) };
   }
 }
@@ -224,7 +231,10 @@ export function toRheaValue(v: Value): unknown {
     case 'binary': return t.wrap_binary(v.value);
     case 'symbol': return t.wrap_symbol(v.value);
     case 'char': return t.wrap_char(v.value.codePointAt(0)!);
-    case 'decimal': return t.wrap_string(v.value);
+    case 'decimal': {
+      const bytes = encodeDecimal128(v.value);
+      return bytes ? (t as unknown as { Decimal128(b: Buffer): unknown }).Decimal128(bytes) : t.wrap_string(v.value);
+    }
     case 'list': return t.wrap_list(v.value.map(toRheaValue));
     case 'map': {
       const m: Record<string, unknown> = {};

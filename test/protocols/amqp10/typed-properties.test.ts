@@ -20,6 +20,8 @@ import { startWireRecorder, wireApplicationProperties, type WireRecorder, type W
 
 const t = rhea.types;
 const UUID = '0f8fad5b-d9cb-469f-a165-70867728950e';
+/** 12.50 as a BID decimal128. */
+const DECIMAL_12_50 = '303c00000000000000000000000004e2';
 
 /** One property of each type, with values at the edges of their ranges (`timestamp` is a STOMP header name, so the timestamp is `created`). */
 function typedProperties(): Record<string, unknown> {
@@ -40,6 +42,7 @@ function typedProperties(): Record<string, unknown> {
     uuid: t.wrap_uuid(rhea.string_to_uuid(UUID)),
     binary: t.wrap_binary(Buffer.from([0, 1, 255])),
     symbol: t.wrap_symbol('sym-value'),
+    decimal: (t as unknown as { Decimal128(b: Buffer): unknown }).Decimal128(Buffer.from(DECIMAL_12_50, 'hex')),
     list: t.wrap_list([t.wrap_long(1), 'two', t.wrap_ubyte(3)]),
     map: t.wrap_map({ a: t.wrap_long(7), b: t.wrap_symbol('s') }),
     string: 'text',
@@ -51,7 +54,7 @@ function expectTypes(app: Record<string, WireValue>): void {
   const types = Object.fromEntries(Object.entries(app).map(([k, v]) => [k, v.type]));
   expect(types).toEqual({
     long: 'long', longMin: 'long', ubyte: 'ubyte', short: 'short', uint: 'uint', ulong: 'ulong', float: 'float', double: 'double',
-    created: 'timestamp', uuid: 'uuid', binary: 'binary', symbol: 'symbol', list: 'list', map: 'map', string: 'string', boolean: 'boolean',
+    created: 'timestamp', uuid: 'uuid', binary: 'binary', symbol: 'symbol', decimal: 'decimal128', list: 'list', map: 'map', string: 'string', boolean: 'boolean',
   });
   expect(app.long!.value).toBe(5);
   expect((app.longMin!.value as Buffer).readBigInt64BE()).toBe(-(2n ** 63n));
@@ -65,6 +68,7 @@ function expectTypes(app: Record<string, WireValue>): void {
   expect(rhea.uuid_to_string(app.uuid!.value as Buffer)).toBe(UUID);
   expect(app.binary!.value).toEqual(Buffer.from([0, 1, 255]));
   expect(app.symbol!.value).toBe('sym-value');
+  expect((app.decimal!.value as Buffer).toString('hex')).toBe(DECIMAL_12_50);
   expect(app.list!.value).toEqual([{ type: 'long', value: 1 }, { type: 'string', value: 'two' }, { type: 'ubyte', value: 3 }]);
   expect(app.map!.value).toEqual({ a: { type: 'long', value: 7 }, b: { type: 'symbol', value: 's' } });
   expect(app.string!.value).toBe('text');
@@ -212,7 +216,7 @@ describe('AMQP 1.0 typed application properties', () => {
       await waitFor(() => stompGot.length === 1, 10_000, 'STOMP delivery');
       expect(stompGot[0]).toMatchObject({
         long: '5', longMin: '-9223372036854775808', ubyte: '255', short: '-32768', uint: '4000000000', ulong: '18446744073709551615',
-        float: '1.5', double: '2', created: '1700000000123', uuid: UUID, binary: 'AAH/', symbol: 'sym-value',
+        float: '1.5', double: '2', created: '1700000000123', uuid: UUID, binary: 'AAH/', symbol: 'sym-value', decimal: '12.50',
         list: '[1,"two",3]', map: '{"a":7,"b":"s"}', string: 'text', boolean: 'true',
       });
     } finally {
