@@ -155,8 +155,17 @@ export async function admin(server: TestServer, method: string, path: string, bo
     headers: body !== undefined ? { 'content-type': 'application/json' } : {},
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
-  // After a restart on the same port, fetch's pooled keep-alive connection to the old server is dead: retry once.
-  const res = await request().catch(() => request());
+  // After a restart on the same port, fetch's pooled keep-alive connections to the old server are
+  // dead, and under load more than one of them can be handed out: retry a few times, then fail.
+  let res: Response | undefined;
+  for (let attempt = 1; res === undefined; attempt++) {
+    try {
+      res = await request();
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 20 * attempt));
+    }
+  }
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
