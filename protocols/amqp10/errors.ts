@@ -33,7 +33,7 @@ const BY_CODE: Partial<Record<ErrorCode, string>> = {
   INVALID_ATTRIBUTE: Condition.invalidField,
   INVALID_FILTER_POLICY: Condition.invalidField,
   INVALID_JSON: Condition.invalidField,
-  MESSAGE_TOO_LARGE: Condition.resourceLimitExceeded,
+  MESSAGE_TOO_LARGE: Condition.messageSizeExceeded,
   KIND_MISMATCH: Condition.preconditionFailed,
   ALREADY_EXISTS: Condition.preconditionFailed,
   STORE_CLOSED: Condition.internalError,

@@ -50,12 +50,13 @@ export class MqttFrontEnd implements ProtocolModule {
   private readonly persistence: CorePersistence;
   private readonly mq: CoreMq;
   private readonly publishes: InboundPublishes;
-  private readonly maxPacketBytes: number;
+  /** Largest packet accepted (ProtocolModule.maxFrameBytes: the WebSocket listener allows messages this big). */
+  readonly maxFrameBytes: number;
   private connectionCounter = 0;
 
   private constructor(private readonly ctx: ServerContext, opts: ResolvedMqttOptions) {
     this.logger = ctx.logger.child({ protocol: 'mqtt' });
-    this.maxPacketBytes = opts.maxPacketBytes;
+    this.maxFrameBytes = opts.maxPacketBytes;
     this.persistence = new CorePersistence(ctx.broker, this.logger, {
       allowedPatterns: (client, filter) => this.mq.stateOf(client as AedesClient)?.allowed.get(filter),
     });
@@ -64,7 +65,7 @@ export class MqttFrontEnd implements ProtocolModule {
   }
 
   static async start(ctx: ServerContext, options: MqttOptions = {}): Promise<MqttFrontEnd> {
-    const opts = resolveMqttOptions(options, ctx.config.limits.maxFrameBytes);
+    const opts = resolveMqttOptions(options, ctx.config.limits);
     const fe = new MqttFrontEnd(ctx, opts);
     const maxTopicLevels = opts.maxTopicLevels;
     if (topicLevelsClamped(opts)) {
@@ -89,7 +90,7 @@ export class MqttFrontEnd implements ProtocolModule {
     fe.mq.attach(aedes);
     fe.wireEvents();
     await fe.mq.removeOrphanGroups();
-    fe.logger.info({ maxPacketBytes: fe.maxPacketBytes, aedes: aedes.id }, 'MQTT front-end ready');
+    fe.logger.info({ maxPacketBytes: fe.maxFrameBytes, aedes: aedes.id }, 'MQTT front-end ready');
     return fe;
   }
 
@@ -151,7 +152,7 @@ export class MqttFrontEnd implements ProtocolModule {
       this.logger.error('aedes client has no parser to guard; maximum packet size not enforced');
       return;
     }
-    const guard = new FrameGuard(this.maxPacketBytes);
+    const guard = new FrameGuard(this.maxFrameBytes);
     const parse = parser.parse.bind(parser);
     parser.parse = (buf: Buffer) => {
       const problem = guard.check(buf);

@@ -2,7 +2,11 @@
 import type { DeliveryLimits } from './mq-state.js';
 
 export interface MqttOptions {
-  /** Largest MQTT packet accepted (bytes, fixed header included). Default: config.limits.maxFrameBytes. */
+  /**
+   * Largest MQTT packet accepted (bytes, fixed header included). Default: config.limits.maxFrameBytes,
+   * but never less than a PUBLISH carrying a body of exactly limits.maxMessageBytes with the
+   * longest topic name (see MQTT_PUBLISH_OVERHEAD_BYTES).
+   */
   maxPacketBytes?: number;
   /** Most topic levels in a name or filter. Default 100 (aedes' ceiling; higher values are clamped). */
   maxTopicLevels?: number;
@@ -24,6 +28,12 @@ export interface MqttOptions {
 
 export const AEDES_MAX_TOPIC_LEVELS = 100;
 
+/**
+ * Most bytes a PUBLISH adds around its payload: fixed header (1 type byte + up to 4 length
+ * bytes), the topic name (2-byte length + up to 65 535 bytes) and the packet identifier (2).
+ */
+export const MQTT_PUBLISH_OVERHEAD_BYTES = 1 + 4 + 2 + 65_535 + 2;
+
 /** MqttOptions with every default applied. */
 export interface ResolvedMqttOptions {
   maxPacketBytes: number;
@@ -36,9 +46,9 @@ export interface ResolvedMqttOptions {
   drainTimeoutMs: number;
 }
 
-export function resolveMqttOptions(opts: MqttOptions, maxFrameBytes: number): ResolvedMqttOptions {
+export function resolveMqttOptions(opts: MqttOptions, limits: { maxFrameBytes: number; maxMessageBytes: number }): ResolvedMqttOptions {
   return {
-    maxPacketBytes: opts.maxPacketBytes ?? maxFrameBytes,
+    maxPacketBytes: opts.maxPacketBytes ?? Math.max(limits.maxFrameBytes, limits.maxMessageBytes + MQTT_PUBLISH_OVERHEAD_BYTES),
     maxTopicLevels: opts.maxTopicLevels ?? AEDES_MAX_TOPIC_LEVELS,
     maxInflightInbound: opts.maxInflightInbound ?? 1000,
     delivery: {

@@ -6,6 +6,7 @@
  * against the process's current working directory (NOT the config file's directory), so the
  * Config it returns always holds absolute paths. DEFAULT_CONFIG shows the unresolved defaults.
  */
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../core/message-limits.js';
 import type { DestinationKind } from '../core/names.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -105,6 +106,7 @@ export type DeepPartial<T> = T extends readonly unknown[]
 export const DEFAULT_STORE_FILE = 'interchange.db';
 /** Frame allowance on top of the message body for protocol headers. */
 export const FRAME_OVERHEAD_BYTES = 65_536;
+export { DEFAULT_MAX_MESSAGE_BYTES };
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object') {
@@ -137,9 +139,9 @@ export const DEFAULT_CONFIG: Config = deepFreeze<Config>({
   security: { users: [], acl: [], anonymous: 'loopback' },
   destinations: { autoCreate: true, queueDefaults: {}, topicDefaults: {}, streamDefaults: {} },
   limits: {
-    maxMessageBytes: 262_144,
+    maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
     maxConnections: 10_000,
-    maxFrameBytes: 262_144 + FRAME_OVERHEAD_BYTES,
+    maxFrameBytes: DEFAULT_MAX_MESSAGE_BYTES + FRAME_OVERHEAD_BYTES,
     maxHeaders: 1000,
     maxHeaderBytes: 65_536,
   },

@@ -9,6 +9,7 @@
 import { BrokerError } from './errors.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { messageSize, newMessageId, type Message } from './message.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './message-limits.js';
 import { validateName, validatePattern, type Address, type DestinationKind } from './names.js';
 import { Queue } from './queue/queue.js';
 import { DEFAULT_QUEUE_ATTRIBUTES, parseQueueAttributes, type QueueAttributes } from './queue/queue-attributes.js';
@@ -32,7 +33,7 @@ export interface BrokerOptions {
   queueDefaults?: Record<string, unknown>;
   topicDefaults?: Record<string, unknown>;
   streamDefaults?: Record<string, unknown>;
-  /** Broker-wide ceiling for maxMessageBytes (default 256 KiB). */
+  /** Broker-wide message size limit, default and ceiling of every destination's maxMessageBytes (default 16 MiB). */
   maxMessageBytes?: number;
 }
 
@@ -77,7 +78,7 @@ export class Broker {
     this.clock = opts.clock ?? systemClock;
     this.logger = (opts.logger ?? silentLogger).child({ component: 'broker' });
     this.autoCreate = opts.autoCreate ?? true;
-    this.maxMessageBytes = opts.maxMessageBytes ?? 262_144;
+    this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.queueDefaults = opts.queueDefaults ?? {};
     this.topicDefaults = opts.topicDefaults ?? {};
     this.streamDefaults = opts.streamDefaults ?? {};
@@ -102,6 +103,7 @@ export class Broker {
     const records = await this.store.loadDestinations();
     for (const rec of records) {
       if (rec.kind === 'topic') {
+        // Loaded without the ceiling: a limit stored under a larger broker limit is capped at publish.
         const attributes = parseTopicAttributes(rec.name, rec.attributes);
         this.topics.set(rec.name, { name: rec.name, attributes, createdAt: rec.createdAt });
         this.router.declareTopic(rec.name, attributes);
@@ -257,7 +259,7 @@ export class Broker {
   async createTopic(name: string, attributes: Record<string, unknown> = {}): Promise<TopicInfo> {
     this.check();
     validateName(name, 'topic name');
-    const parsed = parseTopicAttributes(name, { ...this.topicDefaults, ...attributes });
+    const parsed = parseTopicAttributes(name, { ...this.topicDefaults, ...attributes }, { maxMessageBytes: this.maxMessageBytes });
     const existing = this.topics.get(name);
     if (existing) {
       if (Object.keys(attributes).length > 0 && !sameAttributes(existing.attributes, parsed)) {
@@ -295,7 +297,7 @@ export class Broker {
   /** Publish to a topic: every matching live and queue subscription gets it. Resolves after durable copies are committed. */
   async publish(topic: string, message: Message, opts: { retain?: boolean } = {}): Promise<PublishResult> {
     this.check();
-    this.checkSize(message, this.maxMessageBytes);
+    this.checkSize(message, Math.min(this.topics.get(topic)?.attributes.maxMessageBytes ?? this.maxMessageBytes, this.maxMessageBytes), `topic "${topic}"`);
     // Topics come into being on first publish without a stored record (MQTT publishes to
     // unbounded sets of names); only topics created with attributes are persisted.
     if (!this.autoCreate && !this.topics.has(topic)) throw new BrokerError('AUTO_CREATE_DISABLED', `topic "${topic}"`);
@@ -399,6 +401,8 @@ export class Broker {
     switch (address.kind) {
       case 'queue': {
         const queue = await this.queue(address.name);
+        // The queue checks its own limit; the broker's caps queues stored under a larger one.
+        if (queue.attributes.maxMessageBytes > this.maxMessageBytes) this.checkSize(message, this.maxMessageBytes, 'the broker');
         const r = await queue.send(message, opts.delayMs !== undefined ? { delayMs: opts.delayMs } : {});
         return { id: r.id, duplicate: r.duplicate, seq: r.seq };
       }
@@ -432,9 +436,9 @@ export class Broker {
   }
 
   /** The same measure queues apply (body plus headers), so a publish is refused rather than acked with every copy failing. */
-  private checkSize(message: Message, limit: number): void {
+  private checkSize(message: Message, limit: number, what: string): void {
     const size = messageSize(message);
-    if (size > limit) throw new BrokerError('MESSAGE_TOO_LARGE', `${size} bytes exceeds the limit of ${limit}`);
+    if (size > limit) throw new BrokerError('MESSAGE_TOO_LARGE', `${size} bytes exceeds maxMessageBytes ${limit} of ${what}`);
   }
 
   /** Stop timers and consumers, flush the store. Does not close the store (the server owns it). */

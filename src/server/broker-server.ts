@@ -217,7 +217,7 @@ export class BrokerServer {
       const listener = new WebSocketListener({
         transport: spec.transport, host: listeners.host, port: spec.port, modules: wsModules,
         ...(spec.transport === 'wss' && tlsOptions ? { tls: tlsOptions } : {}),
-        maxPayloadBytes: limits.maxFrameBytes, maxConnections: limits.maxConnections,
+        maxPayloadBytes: Math.max(limits.maxFrameBytes, ...wsModules.map((m) => m.maxFrameBytes ?? 0)), maxConnections: limits.maxConnections,
         registry: this.connections, logger: this.logger,
       });
       this.wsListeners.push(listener);

@@ -34,6 +34,8 @@ export interface ProtocolModule {
   readonly listener: ListenerFamily;
   /** For the shared AMQP port: does this module take a connection that opens with this 8-byte header? */
   acceptsHeader?(header: Buffer): boolean;
+  /** Largest frame/packet this module accepts, when above config.limits.maxFrameBytes (the WebSocket listener allows messages this big). */
+  readonly maxFrameBytes?: number;
   /** WebSocket subprotocols this module serves on the shared WebSocket port. */
   readonly wsSubprotocols: readonly string[];
   /** Take over a TCP or TLS socket (any bytes already read have been unshifted back). */

@@ -25,7 +25,7 @@ describe('defaults', () => {
       tls: null,
       security: { users: [], acl: [], anonymous: 'loopback' },
       destinations: { autoCreate: true, queueDefaults: {}, topicDefaults: {}, streamDefaults: {} },
-      limits: { maxMessageBytes: 262144, maxConnections: 10000, maxFrameBytes: 262144 + 65536, maxHeaders: 1000, maxHeaderBytes: 65536 },
+      limits: { maxMessageBytes: 16 * 1024 * 1024, maxConnections: 10000, maxFrameBytes: 16 * 1024 * 1024 + 65536, maxHeaders: 1000, maxHeaderBytes: 65536 },
       ha: { lockPollMs: 500 },
     };
     expect(config).toEqual(expected);

@@ -19,7 +19,7 @@ export interface QueueAttributes {
   retentionMs: number;
   /** Default 0; 0..900_000 (15 min). */
   delayMs: number;
-  /** Default 262_144; 1..the broker's limit (100 MiB unless passed in). */
+  /** Default: the broker's limit (DEFAULT_QUEUE_ATTRIBUTES: 262_144, SQS's); 1..the broker's limit (100 MiB unless passed in). */
   maxMessageBytes: number;
   /** Default 0; 0..20_000: default long-poll wait when receive() gives none. */
   receiveWaitMs: number;

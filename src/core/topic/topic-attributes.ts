@@ -16,13 +16,24 @@ import { isFifoName } from '../names.js';
 export interface TopicAttributes {
   fifo: boolean;
   contentBasedDeduplication: boolean;
+  /** Largest message (body plus headers) a publish may carry; absent = the broker's limit. 1..the broker's limit. */
+  maxMessageBytes?: number;
 }
+
+export interface TopicAttributeLimits {
+  /** Upper bound for maxMessageBytes (the broker's configured limit). Default 100 MiB. */
+  maxMessageBytes?: number;
+}
+
+/** Absolute ceiling for maxMessageBytes when the broker passes no limit. */
+const MAX_MESSAGE_BYTES_CEILING = 100 * 1024 * 1024;
 
 const ALIASES: Record<string, keyof TopicAttributes> = {
   fifo: 'fifo',
   FifoTopic: 'fifo',
   contentBasedDeduplication: 'contentBasedDeduplication',
   ContentBasedDeduplication: 'contentBasedDeduplication',
+  maxMessageBytes: 'maxMessageBytes',
 };
 
 export const TOPIC_ATTRIBUTE_NAMES: readonly string[] = Object.keys(ALIASES);
@@ -32,16 +43,25 @@ export function defaultTopicAttributes(name: string): TopicAttributes {
 }
 
 /** Validate topic attributes for the topic `name`. Throws BrokerError('INVALID_ATTRIBUTE'). */
-export function parseTopicAttributes(name: string, input?: Record<string, unknown> | null): TopicAttributes {
+export function parseTopicAttributes(name: string, input?: Record<string, unknown> | null, limits: TopicAttributeLimits = {}): TopicAttributes {
   if (input !== undefined && input !== null && (typeof input !== 'object' || Array.isArray(input))) {
     throw new BrokerError('INVALID_ATTRIBUTE', `topic "${name}": attributes must be an object`);
   }
-  const given: Partial<Record<keyof TopicAttributes, { key: string; value: boolean }>> = {};
+  const given: Partial<Record<'fifo' | 'contentBasedDeduplication', { key: string; value: boolean }>> = {};
+  let maxMessageBytes: number | undefined;
   for (const [key, raw] of Object.entries(input ?? {})) {
     if (raw === undefined) continue;
     const attr = ALIASES[key];
     if (!attr) {
       throw new BrokerError('INVALID_ATTRIBUTE', `topic "${name}": unknown attribute "${key}" (known: ${TOPIC_ATTRIBUTE_NAMES.join(', ')})`);
+    }
+    if (attr === 'maxMessageBytes') {
+      const max = limits.maxMessageBytes ?? MAX_MESSAGE_BYTES_CEILING;
+      if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < 1 || raw > max) {
+        throw new BrokerError('INVALID_ATTRIBUTE', `topic "${name}": maxMessageBytes must be an integer between 1 and ${max}, got ${JSON.stringify(raw) ?? typeof raw}`);
+      }
+      maxMessageBytes = raw;
+      continue;
     }
     const value = toBoolean(raw);
     if (value === undefined) {
@@ -68,7 +88,7 @@ export function parseTopicAttributes(name: string, input?: Record<string, unknow
   if (cbd?.value && !fifo) {
     throw new BrokerError('INVALID_ATTRIBUTE', `topic "${name}": ${cbd.key} is only valid on FIFO topics (names ending in ".fifo")`);
   }
-  return { fifo, contentBasedDeduplication: cbd?.value ?? false };
+  return { fifo, contentBasedDeduplication: cbd?.value ?? false, ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}) };
 }
 
 function toBoolean(x: unknown): boolean | undefined {

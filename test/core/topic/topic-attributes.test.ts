@@ -44,3 +44,15 @@ describe('parseTopicAttributes', () => {
     expect((caught as BrokerError).message).toContain(fragment);
   });
 });
+
+describe('topic maxMessageBytes', () => {
+  it('is absent by default (the broker limit applies), kept when given, and bounded by the broker limit', () => {
+    expect(parseTopicAttributes('t', {})).not.toHaveProperty('maxMessageBytes');
+    expect(parseTopicAttributes('t', { maxMessageBytes: 100 }, { maxMessageBytes: 4096 })).toEqual({ fifo: false, contentBasedDeduplication: false, maxMessageBytes: 100 });
+    const parsed = parseTopicAttributes('t', { maxMessageBytes: 4096 }, { maxMessageBytes: 4096 });
+    expect(parseTopicAttributes('t', { ...parsed })).toEqual(parsed);
+    for (const bad of [0, 4097, 1.5, '100', null]) {
+      expect(() => parseTopicAttributes('t', { maxMessageBytes: bad }, { maxMessageBytes: 4096 }), String(bad)).toThrow(/maxMessageBytes must be an integer between 1 and 4096/);
+    }
+  });
+});

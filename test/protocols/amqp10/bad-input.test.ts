@@ -109,7 +109,7 @@ describe('AMQP 1.0 bad input', () => {
     expect((await sendAndSettle(s, { body: 'y'.repeat(3000) })).outcome).toBe('accepted');
     const tooBig = await sendAndSettle(s, { body: 'z'.repeat(30_000) }); // 4 frames of at most 8 KiB
     expect(tooBig.outcome).toBe('rejected');
-    expect((tooBig.error as { condition: string }).condition).toBe('amqp:resource-limit-exceeded');
+    expect((tooBig.error as { condition: string }).condition).toBe('amqp:link:message-size-exceeded');
     expect((await sendAndSettle(s, { body: 'after' })).outcome).toBe('accepted');
     const closed = new Promise<{ condition?: string }>((resolve) => {
       c.connection.once('connection_error', () => resolve(c.connection.error as { condition?: string }));
