@@ -44,7 +44,7 @@ describe('derived defaults and paths', () => {
 
   it('maxFrameBytes follows maxMessageBytes unless set, and may not be smaller', () => {
     expect(loadConfig({ env: { INTERCHANGE_LIMITS_MAX_MESSAGE_BYTES: '1000' } }).limits.maxFrameBytes).toBe(1000 + 65536);
-    expect(loadConfig({ env: { INTERCHANGE_LIMITS_MAX_FRAME_BYTES: '300000' } }).limits.maxFrameBytes).toBe(300000);
+    expect(loadConfig({ env: { INTERCHANGE_LIMITS_MAX_FRAME_BYTES: '20000000' } }).limits.maxFrameBytes).toBe(20_000_000);
     const err = configError(() => loadConfig({ env: { INTERCHANGE_LIMITS_MAX_FRAME_BYTES: '5000', INTERCHANGE_LIMITS_MAX_MESSAGE_BYTES: '6000' } }));
     expect(err.message).toBe('invalid configuration: limits.maxFrameBytes: must be at least limits.maxMessageBytes (6000), got 5000 (from env INTERCHANGE_LIMITS_MAX_FRAME_BYTES)');
   });
