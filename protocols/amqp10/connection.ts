@@ -123,7 +123,12 @@ export class AmqpConnection {
       });
     };
     on('connection_open', () => this.onOpen(c));
-    on('connection_close', () => this.logger.debug('AMQP 1.0: client closed the connection'));
+    on('connection_close', () => {
+      // Nothing more can arrive from the client after its close: end the consumers now, so a
+      // message arriving before the socket goes is not dispatched to a closed connection.
+      this.logger.debug('AMQP 1.0: client closed the connection');
+      this.onGone();
+    });
     on('connection_error', (ctx) => this.logger.info({ error: ctx.error ?? c.error }, 'AMQP 1.0: connection closed with an error'));
     c.on('protocol_error', (err: unknown) => this.onRheaError(err));
     c.on('error', (err: unknown) => this.onRheaError(err));
