@@ -23,7 +23,8 @@ export const Condition = {
   detachForced: 'amqp:link:detach-forced',
 } as const;
 
-const BY_CODE: Partial<Record<ErrorCode, string>> = {
+/** Every core error code → the AMQP 1.0 condition it is reported with (the one table; see test/protocols/error-tables.test.ts). */
+export const AMQP_CONDITION_FOR_CODE: Readonly<Record<ErrorCode, string>> = {
   NOT_FOUND: Condition.notFound,
   AUTO_CREATE_DISABLED: Condition.notFound,
   FORBIDDEN: Condition.unauthorizedAccess,
@@ -39,12 +40,16 @@ const BY_CODE: Partial<Record<ErrorCode, string>> = {
   STORE_CLOSED: Condition.internalError,
   STORE_FAILED: Condition.internalError,
   NOT_ACTIVE: Condition.connectionForced,
+  CONFIG_INVALID: Condition.internalError,
+  RECEIPT_INVALID: Condition.invalidField,
+  SHARD_INVALID: Condition.invalidField,
+  ITERATOR_INVALID: Condition.invalidField,
 };
 
 /** An AMQP error for any thrown value: BrokerErrors by code, anything else internal-error (no details leaked). */
 export function toAmqpError(err: unknown): AmqpError {
   if (err instanceof AmqpFailure) return { condition: err.condition, description: err.message };
-  if (isBrokerError(err)) return { condition: BY_CODE[err.code] ?? Condition.internalError, description: err.message };
+  if (isBrokerError(err)) return { condition: AMQP_CONDITION_FOR_CODE[err.code], description: err.message };
   return { condition: Condition.internalError, description: 'internal error' };
 }
 

@@ -4,14 +4,13 @@
  * resolved (durable copies committed). Inbound QoS 2 ids are recorded with the message so a
  * retransmission is not published twice.
  */
-import { isBrokerError } from '../../src/core/errors.js';
 import type { Message } from '../../src/core/message.js';
 import type { ServerSession } from '../../src/core/session/index.js';
 import type { Logger } from '../../src/log.js';
 import type { ServerContext } from '../../src/server/protocol-module.js';
 import type { AedesClient, AedesPacket } from './aedes-types.js';
 import type { CoreMq } from './core-mq.js';
-import { errorOf } from './hook-errors.js';
+import { errorOf, publishRefusal } from './hook-errors.js';
 import { toCoreMessage } from './message-mapping.js';
 import { type CorePersistence, isStoreFailure, markRouted } from './persistence.js';
 import { isSysTopic, topicToCore } from './topic-names.js';
@@ -143,8 +142,8 @@ export class InboundPublishes {
 
   private publishFailed(client: AedesClient | null, packet: AedesPacket, name: string, err: unknown, cb: Callback): void {
     const fields = { clientId: client?.id, topic: name, qos: packet.qos, err: errorOf(err).message };
-    if (isBrokerError(err, 'AUTO_CREATE_DISABLED')) {
-      this.logger.warn(fields, 'MQTT publish to a topic that does not exist (auto-create is off); dropped');
+    if (publishRefusal(err) === 'drop') {
+      this.logger.warn(fields, 'MQTT publish refused by the core (e.g. auto-create is off); acknowledged and dropped');
       markRouted(packet.payload);
       cb(null);
       return;

@@ -23,7 +23,7 @@ import type {
 import type { AedesBroker, AedesClient, AedesPacket, AedesSubscription } from './aedes-types.js';
 import { CoreMq, type ClientState } from './core-mq.js';
 import { FrameGuard } from './frame-guard.js';
-import { authError, errorOf } from './hook-errors.js';
+import { authError, connackForAuthFailure, errorOf } from './hook-errors.js';
 import { InboundPublishes } from './inbound-publish.js';
 import {
   AEDES_MAX_TOPIC_LEVELS, type MqttOptions, resolveMqttOptions, type ResolvedMqttOptions, topicLevelsClamped,
@@ -225,12 +225,12 @@ export class MqttFrontEnd implements ProtocolModule {
         st.server = session;
         done(null, true);
       }, (err: unknown) => {
-        const code = username ? 4 : 5;
+        const code = connackForAuthFailure(err, Boolean(username));
         this.logger.info(
           { clientId: client.id, user: username, remote: st.info.remoteAddress, returnCode: code, err: errorOf(err).message },
           'MQTT CONNECT refused: authentication failed',
         );
-        done(authError(code, code === 4 ? 'bad user name or password' : 'not authorized'), null);
+        done(authError(code, code === 4 ? 'bad user name or password' : code === 3 ? 'server unavailable' : 'not authorized'), null);
       });
   }
 

@@ -5,7 +5,7 @@
  * (FORBIDDEN, MESSAGE_TOO_LARGE, ...); unexpected ones are reported as an internal error without
  * details (those go to the log).
  */
-import { isBrokerError } from '../../src/core/errors.js';
+import { isBrokerError, type ErrorCode } from '../../src/core/errors.js';
 import { StompSessionError } from './connect.js';
 import { createErrorFrame } from './error-frame.js';
 import { StompProtocolError } from './errors.js';
@@ -19,10 +19,38 @@ export interface ErrorDescription {
   supportedVersions?: boolean;
 }
 
+/**
+ * Every core error code → how its ERROR frame is made (the one table; see
+ * test/protocols/error-tables.test.ts). The frame keeps the core code (`code:` line of the body)
+ * and message; `internal` codes are the broker's own failures: logged at error level, and the
+ * client gets no details. NOT_ACTIVE and STORE_CLOSED are shutdown/standby, not failures.
+ */
+export const STOMP_ERROR_FOR_CODE: Readonly<Record<ErrorCode, { internal: boolean }>> = {
+  INVALID_NAME: { internal: false },
+  INVALID_ARGUMENT: { internal: false },
+  INVALID_ATTRIBUTE: { internal: false },
+  INVALID_FILTER_POLICY: { internal: false },
+  INVALID_JSON: { internal: false },
+  MESSAGE_TOO_LARGE: { internal: false },
+  NOT_FOUND: { internal: false },
+  ALREADY_EXISTS: { internal: false },
+  KIND_MISMATCH: { internal: false },
+  AUTO_CREATE_DISABLED: { internal: false },
+  UNAUTHENTICATED: { internal: false },
+  FORBIDDEN: { internal: false },
+  STORE_CLOSED: { internal: false },
+  STORE_FAILED: { internal: true },
+  NOT_ACTIVE: { internal: false },
+  CONFIG_INVALID: { internal: true },
+  RECEIPT_INVALID: { internal: false },
+  SHARD_INVALID: { internal: false },
+  ITERATOR_INVALID: { internal: false },
+};
+
 export function describeError(err: unknown): ErrorDescription {
   if (err instanceof StompProtocolError) return { code: err.code, message: err.message, internal: false };
   if (err instanceof StompSessionError) return { code: 'PROTOCOL', message: err.message, internal: false, supportedVersions: err.supportedVersions };
-  if (isBrokerError(err)) return { code: err.code, message: err.message, internal: err.status >= 500 && err.code !== 'NOT_ACTIVE' && err.code !== 'STORE_CLOSED' };
+  if (isBrokerError(err)) return { code: err.code, message: err.message, internal: STOMP_ERROR_FOR_CODE[err.code].internal };
   return { code: 'INTERNAL', message: 'internal broker error', internal: true };
 }
 
