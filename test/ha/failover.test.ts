@@ -74,7 +74,7 @@ describe('active/standby on one embedded store', () => {
       expect(connectedAt - killedAt).toBeLessThan(2000);
       expect(await role({ ...standby, ports } as BrokerProcess)).toEqual({ status: 200, role: 'active' });
     }
-  });
+  }, 90_000); // six broker processes (tsx) start in this test: ~10 s on a quiet machine, ~30 s under load
 
   it('kill -9 of the active under load on MQTT, STOMP and AMQP 1.0: every acknowledged message arrives after takeover', async () => {
     const dir = tempDir();
