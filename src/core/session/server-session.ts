@@ -144,7 +144,9 @@ export class ServerSession implements ConsumerHost {
     const key = this.durableOf.get(consumer.id);
     if (key !== undefined) {
       this.durableOf.delete(consumer.id);
-      durableRegistry(this.broker).release(key, this.connectionId);
+      // A re-attach on the same connection may already hold the claim through a newer consumer.
+      const stillHeld = [...this.durableOf.values()].includes(key);
+      if (!stillHeld) durableRegistry(this.broker).release(key, this.connectionId);
     }
   }
 

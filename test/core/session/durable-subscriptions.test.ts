@@ -51,6 +51,20 @@ describe('durable subscriptions through the session', () => {
     expect(rec.got[0]!.destination).toEqual({ kind: 'topic', name: 'news.eu' });
   });
 
+  it('keep the claim when a re-attach on the same connection overlaps the old consumer closing', async () => {
+    const { broker } = await openBroker();
+    const a = session(broker, { protocol: 'amqp10', clientId: 'app' });
+    const b = session(broker, { protocol: 'amqp10', clientId: 'app' });
+    const spec = { source: { kind: 'topic' as const, pattern: 't', durable: { name: 'd' } }, ack: 'individual' as const };
+    const old = await a.createConsumer(spec, recorder());
+    await a.createConsumer(spec, recorder()); // re-attach before the old link's close is processed
+    old.close();
+    await expect(b.createConsumer(spec, recorder())).rejects.toSatisfy((e: unknown) => isBrokerError(e, 'ALREADY_EXISTS'));
+    await a.close();
+    await b.createConsumer(spec, recorder());
+    await b.close();
+  });
+
   it('allow one active consumer; unsubscribe removes the queue', async () => {
     const { broker } = await openBroker();
     const a = session(broker, { protocol: 'stomp', clientId: 'app' });
