@@ -6,7 +6,8 @@
  * no negative ack, the connection is closed) while the broker and another connected client carry
  * on. Per-queue and per-topic maxMessageBytes are honoured the same way.
  */
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connect as connectMqtt } from '../protocols/mqtt/helpers.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { header } from '../../protocols/stomp/frame.js';
 import { RawClient } from '../protocols/stomp/session-helpers.js';
@@ -25,13 +26,10 @@ afterAll(async () => {
 
 const api = (method: string, path: string, body?: unknown) => adminApi(server.ports.admin!, method, path, body);
 
+/** The MQTT test helpers' client, quiet about the errors a refused publish provokes. */
 async function mqttClient(id: string): Promise<MqttClient> {
-  const c = mqtt.connect({ host: '127.0.0.1', port: server.ports.mqtt!, clientId: id, reconnectPeriod: 0, clean: true });
+  const c = await connectMqtt(server, 'tcp', { clientId: id, clean: true });
   c.on('error', () => undefined);
-  await new Promise<void>((resolve, reject) => {
-    c.once('connect', () => resolve());
-    c.once('error', reject);
-  });
   return c;
 }
 

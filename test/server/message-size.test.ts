@@ -5,7 +5,8 @@
  * client disconnected in a loop).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connect as connectMqtt } from '../protocols/mqtt/helpers.js';
 import rhea from 'rhea';
 import stompit from 'stompit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,13 +82,10 @@ async function throughAmqp(body: Buffer, queue: string): Promise<Buffer> {
   }
 }
 
+/** The MQTT test helpers' client, quiet about the errors a refused publish provokes. */
 async function mqttClient(id: string): Promise<MqttClient> {
-  const c = mqtt.connect({ host: '127.0.0.1', port: server.ports.mqtt!, clientId: id, reconnectPeriod: 0, clean: true });
+  const c = await connectMqtt(server, 'tcp', { clientId: id, clean: true });
   c.on('error', () => undefined);
-  await new Promise<void>((resolve, reject) => {
-    c.once('connect', () => resolve());
-    c.once('error', reject);
-  });
   return c;
 }
 
