@@ -2,16 +2,20 @@
  * The AMQP 1.0 front-end (rhea 3.x as the protocol engine). It shares the AMQP port with
  * AMQP 0-9-1: the TcpListener reads the 8-byte protocol header and hands over connections that
  * open with `AMQP 0 1 0 0` (plain) or `AMQP 3 1 0 0` (SASL). WebSocket clients use the
- * subprotocol `amqp` on the shared WebSocket port.
+ * subprotocol `amqp` on the shared WebSocket port. Both are declared in listener.ts.
  */
 import type { WebSocket } from 'ws';
 import type { Socket } from 'node:net';
 import { FRAME_OVERHEAD_BYTES } from '../../src/config/schema.js';
+import type { ProtocolListener } from '../../src/server/listener-family.js';
 import type { ConnectionInfo, ProtocolFactory, ProtocolModule, ServerContext } from '../../src/server/protocol-module.js';
 import { VERSION } from '../../src/version.js';
 import { socketTransport, webSocketTransport } from './byte-transport.js';
 import { AmqpConnection, type ConnectionSettings } from './connection.js';
 import type { Amqp10Limits } from './link-context.js';
+import { amqp10Listener } from './listener.js';
+
+export { isAmqp10Header } from './listener.js';
 
 export interface Amqp10Options {
   /** A connection silent this long is closed with amqp:resource-limit-exceeded. Default 60 s. */
@@ -28,14 +32,9 @@ export interface Amqp10Options {
 
 const CLOSE_TIMEOUT_MS = 2000;
 
-export function isAmqp10Header(h: Buffer): boolean {
-  return h.length >= 8 && h.toString('latin1', 0, 4) === 'AMQP' && (h[4] === 0 || h[4] === 3) && h[5] === 1 && h[6] === 0 && h[7] === 0;
-}
-
 class Amqp10Module implements ProtocolModule {
-  readonly name = 'amqp10';
-  readonly listener = 'amqp' as const;
-  readonly wsSubprotocols = ['amqp'] as const;
+  readonly listener: ProtocolListener = amqp10Listener;
+  readonly name = amqp10Listener.protocol;
   private readonly connections = new Set<AmqpConnection>();
   private readonly settings: ConnectionSettings;
   private closing = false;
@@ -54,10 +53,6 @@ class Amqp10Module implements ProtocolModule {
       idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
       properties: { product: 'interchange', version: VERSION },
     };
-  }
-
-  acceptsHeader(header: Buffer): boolean {
-    return isAmqp10Header(header);
   }
 
   handleSocket(socket: Socket, info: ConnectionInfo): void {

@@ -20,11 +20,13 @@ import type { Logger } from '../../src/log.js';
 import type {
   ConnectionInfo, ProtocolFactory, ProtocolModule, ServerContext,
 } from '../../src/server/protocol-module.js';
+import type { ProtocolListener } from '../../src/server/listener-family.js';
 import type { AedesBroker, AedesClient, AedesPacket, AedesSubscription } from './aedes-types.js';
 import { CoreMq, type ClientState } from './core-mq.js';
 import { FrameGuard } from './frame-guard.js';
 import { authError, connackForAuthFailure, errorOf } from './hook-errors.js';
 import { InboundPublishes } from './inbound-publish.js';
+import { mqttListener } from './listener.js';
 import {
   AEDES_MAX_TOPIC_LEVELS, type MqttOptions, resolveMqttOptions, type ResolvedMqttOptions, topicLevelsClamped,
 } from './mqtt-options.js';
@@ -40,9 +42,8 @@ interface ConnectInfo {
 }
 
 export class MqttFrontEnd implements ProtocolModule {
-  readonly name = 'mqtt';
-  readonly listener = 'mqtt' as const;
-  readonly wsSubprotocols = ['mqtt', 'mqttv3.1'] as const;
+  readonly listener: ProtocolListener = mqttListener;
+  readonly name = mqttListener.protocol;
   private aedes!: AedesBroker;
   private closing = false;
   private closed: Promise<void> | undefined;

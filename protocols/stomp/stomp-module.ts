@@ -1,7 +1,7 @@
 /**
  * The STOMP front-end as a ProtocolModule: STOMP 1.0/1.1/1.2 on the `stomp` listener pair
  * (61613 plain, 61614 TLS) and on the shared WebSocket port under the subprotocols `v10.stomp`,
- * `v11.stomp` and `v12.stomp`. One StompConnection per client connection.
+ * `v11.stomp` and `v12.stomp` (declared in listener.ts). One StompConnection per client connection.
  *
  * `stompProtocol` is the factory with default options; `createStompProtocol(options)` tunes
  * heart-beat floors, buffers and limits (see options.ts).
@@ -10,16 +10,17 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { ConnectionInfo, ProtocolFactory, ProtocolModule, ServerContext } from '../../src/server/protocol-module.js';
 import type { Logger } from '../../src/log.js';
+import type { ProtocolListener } from '../../src/server/listener-family.js';
+import { stompListener } from './listener.js';
 import { resolveOptions, type StompOptions } from './options.js';
 import { StompConnection } from './stomp-connection.js';
 import { SocketTransport, WebSocketTransport, type StompTransport } from './transport.js';
 
-export const STOMP_WS_SUBPROTOCOLS = ['v10.stomp', 'v11.stomp', 'v12.stomp'] as const;
+export { STOMP_WS_SUBPROTOCOLS } from './listener.js';
 
 export class StompModule implements ProtocolModule {
-  readonly name = 'stomp';
-  readonly listener = 'stomp' as const;
-  readonly wsSubprotocols: readonly string[] = STOMP_WS_SUBPROTOCOLS;
+  readonly listener: ProtocolListener = stompListener;
+  readonly name = stompListener.protocol;
   private readonly connections = new Set<StompConnection>();
   private readonly logger: Logger;
   private counter = 0;

@@ -13,7 +13,8 @@
 import type { ConfigIssue } from './errors.js';
 import { ConfigError, showValue, suggest } from './errors.js';
 import { setPath } from './layer.js';
-import { type Config, type DeepPartial, schemaAt } from './schema.js';
+import { BUILT_IN_PROTOCOLS, configFamilies, listenerFlags, listenerUsage, type ProtocolRegistry } from './listener-keys.js';
+import { type Config, configSchema, type DeepPartial, schemaAt } from './schema.js';
 import { parseString } from './validate.js';
 
 export type CliCommand = 'start' | 'hash-password' | 'help' | 'version';
@@ -26,19 +27,13 @@ export interface CliArgs {
   password?: string;
 }
 
-/** Start flags that set a configuration key: flag → key path. */
-export const CLI_FLAGS: ReadonlyMap<string, string> = new Map([
+/** Start flags that set a configuration key, before and after the listener families' port flags. */
+const FLAGS_BEFORE_LISTENERS: ReadonlyArray<[string, string]> = [
   ['--data-dir', 'dataDir'],
   ['--log-level', 'logLevel'],
   ['--host', 'listeners.host'],
-  ['--mqtt-port', 'listeners.mqtt.port'],
-  ['--mqtts-port', 'listeners.mqtt.tlsPort'],
-  ['--amqp-port', 'listeners.amqp.port'],
-  ['--amqps-port', 'listeners.amqp.tlsPort'],
-  ['--stomp-port', 'listeners.stomp.port'],
-  ['--stomps-port', 'listeners.stomp.tlsPort'],
-  ['--ws-port', 'listeners.ws.port'],
-  ['--wss-port', 'listeners.ws.tlsPort'],
+];
+const FLAGS_AFTER_LISTENERS: ReadonlyArray<[string, string]> = [
   ['--admin-port', 'listeners.admin.port'],
   ['--admin-host', 'listeners.admin.host'],
   ['--store', 'store.type'],
@@ -47,16 +42,39 @@ export const CLI_FLAGS: ReadonlyMap<string, string> = new Map([
   ['--tls-cert', 'tls.cert'],
   ['--tls-key', 'tls.key'],
   ['--tls-ca', 'tls.ca'],
-]);
+];
+
+/**
+ * Start flags that set a configuration key: flag → key path. Each listener family adds
+ * `--<name>-port` and `--<tlsName>-port` (`--mqtt-port`, `--mqtts-port`; listener-keys.ts).
+ */
+export function cliFlags(registry: ProtocolRegistry = BUILT_IN_PROTOCOLS): ReadonlyMap<string, string> {
+  return new Map([...FLAGS_BEFORE_LISTENERS, ...listenerFlags(configFamilies(registry)), ...FLAGS_AFTER_LISTENERS]);
+}
+
+/** The built-in registry's flags. */
+export const CLI_FLAGS: ReadonlyMap<string, string> = cliFlags();
 
 /** key path → flag, for labelling override keys in loadConfig's messages. */
-export const FLAG_FOR_PATH: ReadonlyMap<string, string> = new Map([...CLI_FLAGS].map(([f, p]) => [p, f]));
+export function flagForPath(registry: ProtocolRegistry = BUILT_IN_PROTOCOLS): ReadonlyMap<string, string> {
+  return new Map([...cliFlags(registry)].map(([f, p]) => [p, f]));
+}
+
+export const FLAG_FOR_PATH: ReadonlyMap<string, string> = flagForPath();
 
 const HELP_FLAGS = new Set(['--help', '-h']);
 const VERSION_FLAGS = new Set(['--version', '-v', '-V']);
 const CONFIG_FLAG = '--config';
 
-export function parseCliArgs(argv: string[]): CliArgs {
+export interface ParseCliOptions {
+  /** Protocols whose listener flags are accepted; default the built-in ones. */
+  registry?: ProtocolRegistry;
+}
+
+export function parseCliArgs(argv: string[], opts: ParseCliOptions = {}): CliArgs {
+  const registry = opts.registry ?? BUILT_IN_PROTOCOLS;
+  const flags = registry === BUILT_IN_PROTOCOLS ? CLI_FLAGS : cliFlags(registry);
+  const schema = registry === BUILT_IN_PROTOCOLS ? undefined : configSchema(registry);
   const issues: ConfigIssue[] = [];
   const overrides: Record<string, unknown> = {};
   const positional: string[] = [];
@@ -86,9 +104,9 @@ export function parseCliArgs(argv: string[]): CliArgs {
     }
     const eq = arg.indexOf('=');
     const flag = eq > 0 && arg.startsWith('--') ? arg.slice(0, eq) : arg;
-    const path = CLI_FLAGS.get(flag);
+    const path = flags.get(flag);
     if (flag !== CONFIG_FLAG && path === undefined) {
-      const hint = suggest(flag, [...CLI_FLAGS.keys(), CONFIG_FLAG, '--help', '--version']);
+      const hint = suggest(flag, [...flags.keys(), CONFIG_FLAG, '--help', '--version']);
       issues.push({ path: '', message: `unknown option ${flag}${hint ? ` (did you mean ${hint}?)` : ''}` });
       if (eq < 0 && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('-')) i++; // skip its probable value
       continue;
@@ -106,7 +124,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
       else configFile = value;
       continue;
     }
-    const parsed = parseString(schemaAt(path!)!, value, path!, flag, issues);
+    const parsed = parseString(schemaAt(path!, schema)!, value, path!, flag, issues);
     if (parsed !== undefined) setPath(overrides, path!, parsed);
   }
 
@@ -138,8 +156,9 @@ export function parseCliArgs(argv: string[]): CliArgs {
   return result;
 }
 
-/** Usage text for `interchange --help`. */
-export const CLI_USAGE = `Usage:
+/** Usage text for `interchange --help`; the listener lines come from the registry's families. */
+export function cliUsage(registry: ProtocolRegistry = BUILT_IN_PROTOCOLS): string {
+  return `Usage:
   interchange start [options]             run the broker
   interchange hash-password [PASSWORD]    print a password hash for security.users (reads stdin without PASSWORD)
   interchange --help | --version
@@ -149,11 +168,7 @@ Options for start (each overrides the config file and INTERCHANGE_* variables):
   --data-dir DIR         data directory (default ./data)
   --log-level LEVEL      fatal|error|warn|info|debug|trace|silent (default info)
   --host HOST            listener bind address (default 0.0.0.0)
-  --mqtt-port N          MQTT port (1883)           --mqtts-port N   MQTT over TLS (8883)
-  --amqp-port N          AMQP port (5672)           --amqps-port N   AMQP over TLS (5671)
-  --stomp-port N         STOMP port (61613)         --stomps-port N  STOMP over TLS (61614)
-  --ws-port N            WebSocket port (61618)     --wss-port N     WebSocket over TLS (61619)
-  --admin-port N         admin HTTP port (8162)     --admin-host H   admin bind address (default --host)
+${listenerUsage(configFamilies(registry))}  --admin-port N         admin HTTP port (8162)     --admin-host H   admin bind address (default --host)
                          a port of 0 picks a free port; off disables the listener
   --store TYPE           sqlite|memory|postgres (default sqlite)
   --store-path FILE      SQLite file (default DATA_DIR/interchange.db)
@@ -162,3 +177,7 @@ Options for start (each overrides the config file and INTERCHANGE_* variables):
   --tls-key FILE         PEM private key
   --tls-ca FILE          PEM CA bundle for client certificates
 `;
+}
+
+/** Usage text of the built-in registry. */
+export const CLI_USAGE = cliUsage();

@@ -1,7 +1,8 @@
 /**
  * loadConfig: defaults < JSON file < INTERCHANGE_* environment < overrides (command line).
  *
- * 1. Each source is read into a layer and checked against the schema (unknown keys, types).
+ * 1. Each source is read into a layer and checked against the schema (unknown keys, types). The
+ *    listener families' keys come from the protocol registry (`registry`, default the built-in one).
  * 2. Layers are merged key by key; arrays and free-form objects are replaced whole. Setting
  *    `store.type` to a different type than a lower layer set explicitly drops that layer's
  *    other store keys (a file's sqlite `path` does not leak into `--store postgres`).
@@ -10,6 +11,7 @@
  *    paths are resolved against the process's working directory, and cross-key rules are
  *    checked (store keys per type, TLS files readable, password hashes well-formed, ACL
  *    patterns, port clashes).
+ *    (The merged tree is read through resolver.ts; the listeners section is resolve-listeners.ts.)
  * All problems of a phase are reported together in one ConfigError (code CONFIG_INVALID).
  */
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
@@ -17,22 +19,25 @@ import path from 'node:path';
 import { validatePattern } from '../core/names.js';
 import { isBrokerError } from '../core/errors.js';
 import { parsePasswordHash } from '../security/password-hash.js';
-import { FLAG_FOR_PATH } from './cli-args.js';
+import { FLAG_FOR_PATH, flagForPath } from './cli-args.js';
 import { CONFIG_FILE_ENV, envLayer } from './env-overrides.js';
 import type { ConfigIssue } from './errors.js';
 import { ConfigError, showValue } from './errors.js';
 import { type Layer, labelOf } from './layer.js';
+import { BUILT_IN_PROTOCOLS, type ProtocolRegistry } from './listener-keys.js';
+import { resolveListeners } from './resolve-listeners.js';
+import { Resolver, type Tree } from './resolver.js';
 import {
   type AclEntry,
   type AnonymousMode,
   CONFIG_SCHEMA,
   type Config,
+  configSchema,
   DEFAULT_CONFIG,
   DEFAULT_STORE_FILE,
   type DeepPartial,
   DESTINATION_KINDS,
   FRAME_OVERHEAD_BYTES,
-  type ListenerPorts,
   type LogLevel,
   type SchemaNode,
   type StoreConfig,
@@ -51,38 +56,56 @@ export interface LoadConfigOptions {
   overrides?: DeepPartial<Config>;
   /** Base for relative paths (config file, dataDir, store.path, TLS files); defaults to process.cwd(). */
   cwd?: string;
+  /**
+   * The protocol front-ends whose listener families get `listeners.<family>` keys (and their
+   * variables and flag labels); defaults to the built-in ones. Tests that register their own
+   * front-end pass the same registry here, to parseCliArgs and to BrokerServer.start.
+   */
+  registry?: ProtocolRegistry;
 }
 
-type Tree = Record<string, unknown>;
+/** The schema and flag labels of one registry (the built-in one's are computed once). */
+interface ConfigModel {
+  registry: ProtocolRegistry;
+  schema: SchemaNode;
+  flagForPath: ReadonlyMap<string, string>;
+}
+
+function configModel(registry: ProtocolRegistry): ConfigModel {
+  if (registry === BUILT_IN_PROTOCOLS) return { registry, schema: CONFIG_SCHEMA, flagForPath: FLAG_FOR_PATH };
+  return { registry, schema: configSchema(registry), flagForPath: flagForPath(registry) };
+}
+
 
 export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
+  const model = configModel(opts.registry ?? BUILT_IN_PROTOCOLS);
   const issues: ConfigIssue[] = [];
   const layers: Layer[] = [];
 
   const fileFromEnv = opts.file === undefined ? env[CONFIG_FILE_ENV] : undefined;
   const file = opts.file ?? fileFromEnv;
   if (file !== undefined) {
-    const layer = fileLayer(file, cwd, fileFromEnv !== undefined ? `env ${CONFIG_FILE_ENV}` : undefined, issues);
+    const layer = fileLayer(model, file, cwd, fileFromEnv !== undefined ? `env ${CONFIG_FILE_ENV}` : undefined, issues);
     if (layer) layers.push(layer);
   }
-  layers.push(envLayer(env, issues));
-  if (opts.overrides !== undefined) layers.push(overridesLayer(opts.overrides, issues));
+  layers.push(envLayer(env, issues, model.schema));
+  if (opts.overrides !== undefined) layers.push(overridesLayer(model, opts.overrides, issues));
   if (issues.length > 0) throw new ConfigError(issues);
 
   const merged: Tree = {};
   const sources = new Map<string, string>();
-  for (const layer of layers) mergeLayer(merged, sources, layer);
+  for (const layer of layers) mergeLayer(merged, sources, layer, model.schema);
 
-  const config = resolve(merged, sources, cwd, issues);
+  const config = resolve(merged, sources, cwd, issues, model.registry);
   if (issues.length > 0) throw new ConfigError(issues);
   return config;
 }
 
 // ----------------------------------------------------------------------------------- layers
 
-function fileLayer(file: string, cwd: string, namedBy: string | undefined, issues: ConfigIssue[]): Layer | undefined {
+function fileLayer(model: ConfigModel, file: string, cwd: string, namedBy: string | undefined, issues: ConfigIssue[]): Layer | undefined {
   const label = `file ${file}`;
   const abs = path.resolve(cwd, file);
   let text: string;
@@ -103,15 +126,15 @@ function fileLayer(file: string, cwd: string, namedBy: string | undefined, issue
     issues.push({ path: '', message: `config file ${abs} must contain a JSON object, got ${showValue(parsed)}`, source: namedBy });
     return undefined;
   }
-  const value = checkValue(CONFIG_SCHEMA, parsed, '', { issues, source: () => label });
+  const value = checkValue(model.schema, parsed, '', { issues, source: () => label });
   return isPlainObject(value) ? { label, value, pathLabels: new Map() } : undefined;
 }
 
-function overridesLayer(overrides: DeepPartial<Config>, issues: ConfigIssue[]): Layer {
+function overridesLayer(model: ConfigModel, overrides: DeepPartial<Config>, issues: ConfigIssue[]): Layer {
   const pathLabels = new Map<string, string>();
   const layer: Layer = { label: 'overrides', value: {}, pathLabels };
-  for (const [p, flag] of FLAG_FOR_PATH) pathLabels.set(p, flag);
-  const value = checkValue(CONFIG_SCHEMA, overrides, '', { issues, source: (p) => labelOf(layer, p) });
+  for (const [p, flag] of model.flagForPath) pathLabels.set(p, flag);
+  const value = checkValue(model.schema, overrides, '', { issues, source: (p) => labelOf(layer, p) });
   if (isPlainObject(value)) layer.value = value;
   return layer;
 }
@@ -126,7 +149,7 @@ function dropSources(sources: Map<string, string>, prefix: string): void {
   for (const k of [...sources.keys()]) if (k === prefix || k.startsWith(`${prefix}.`)) sources.delete(k);
 }
 
-function mergeLayer(target: Tree, sources: Map<string, string>, layer: Layer): void {
+function mergeLayer(target: Tree, sources: Map<string, string>, layer: Layer, schema: SchemaNode): void {
   // A different explicit store type replaces the whole store section of lower layers.
   const store = layer.value['store'];
   const lowerStore = target['store'];
@@ -134,7 +157,7 @@ function mergeLayer(target: Tree, sources: Map<string, string>, layer: Layer): v
     delete target['store'];
     dropSources(sources, 'store');
   }
-  mergeInto(target, layer.value, '', CONFIG_SCHEMA, sources, layer);
+  mergeInto(target, layer.value, '', schema, sources, layer);
 }
 
 function mergeInto(target: Tree, src: Tree, prefix: string, node: SchemaNode, sources: Map<string, string>, layer: Layer): void {
@@ -158,62 +181,12 @@ function mergeInto(target: Tree, src: Tree, prefix: string, node: SchemaNode, so
 
 // ---------------------------------------------------------------------------------- resolve
 
-class Resolver {
-  constructor(
-    private readonly merged: Tree,
-    private readonly sources: Map<string, string>,
-    readonly cwd: string,
-    readonly issues: ConfigIssue[],
-  ) {}
-
-  /** The merged value at a dotted path, or undefined when no source set it. */
-  get<T>(p: string): T | undefined {
-    let node: unknown = this.merged;
-    for (const seg of p.split('.')) {
-      if (!isPlainObject(node)) return undefined;
-      node = node[seg];
-    }
-    return node as T | undefined;
-  }
-
-  has(p: string): boolean {
-    return this.get(p) !== undefined;
-  }
-
-  source(p: string): string | undefined {
-    let q = p.replace(/\[\d+\].*$/, '');
-    for (;;) {
-      const s = this.sources.get(q);
-      if (s !== undefined) return s;
-      const dot = q.lastIndexOf('.');
-      if (dot < 0) return undefined;
-      q = q.slice(0, dot);
-    }
-  }
-
-  /** Record a problem with key `p`, labelled with where p's value came from (unless `withSource` is false: for missing keys). */
-  issue(p: string, message: string, withSource = true): void {
-    this.issues.push({ path: p, message, source: withSource ? this.source(p) : undefined });
-  }
-
-  /** `store.type is "postgres" (set by --store)` style description of a key's current value. */
-  describe(p: string, value: unknown): string {
-    const s = this.source(p);
-    return `${p} is ${showValue(value)} (${s ? `set by ${s}` : 'default'})`;
-  }
-
-  /** Resolve a path-valued key against cwd (see the module comment of schema.ts). */
-  abs(value: string): string {
-    return path.resolve(this.cwd, value);
-  }
-}
-
-function resolve(merged: Tree, sources: Map<string, string>, cwd: string, issues: ConfigIssue[]): Config {
+function resolve(merged: Tree, sources: Map<string, string>, cwd: string, issues: ConfigIssue[], registry: ProtocolRegistry): Config {
   const r = new Resolver(merged, sources, cwd, issues);
   const d = DEFAULT_CONFIG;
   const dataDir = r.abs(r.get<string>('dataDir') ?? d.dataDir);
   const tls = resolveTls(r);
-  const listeners = resolveListeners(r, tls !== null);
+  const listeners = resolveListeners(r, tls !== null, registry);
   const security = resolveSecurity(r);
   const limits = resolveLimits(r);
   return {
@@ -280,44 +253,6 @@ export function redactUrl(url: string): string {
   const u = new URL(url);
   if (u.password) u.password = '***';
   return u.toString();
-}
-
-const LISTENERS = ['mqtt', 'amqp', 'stomp', 'ws'] as const;
-const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
-
-function resolveListeners(r: Resolver, tlsEnabled: boolean): Config['listeners'] {
-  const d = DEFAULT_CONFIG.listeners;
-  const host = r.get<string>('listeners.host') ?? d.host;
-  // get() returns null for an explicit null, which ?? would replace: read nulls explicitly.
-  const portAt = (p: string, dflt: number | null): number | null => {
-    const v = r.get<number | null>(p);
-    return v === undefined ? dflt : v;
-  };
-  const out: Config['listeners'] = {
-    host,
-    mqtt: { port: portAt('listeners.mqtt.port', d.mqtt.port), tlsPort: portAt('listeners.mqtt.tlsPort', d.mqtt.tlsPort) },
-    amqp: { port: portAt('listeners.amqp.port', d.amqp.port), tlsPort: portAt('listeners.amqp.tlsPort', d.amqp.tlsPort) },
-    stomp: { port: portAt('listeners.stomp.port', d.stomp.port), tlsPort: portAt('listeners.stomp.tlsPort', d.stomp.tlsPort) },
-    ws: { port: portAt('listeners.ws.port', d.ws.port), tlsPort: portAt('listeners.ws.tlsPort', d.ws.tlsPort) },
-    admin: { port: portAt('listeners.admin.port', d.admin.port), host: r.get<string>('listeners.admin.host') ?? host },
-  };
-
-  // Two listeners on one port would fail at bind time with EADDRINUSE; say which keys clash now.
-  // TLS ports only count when TLS is configured (otherwise they are not opened); 0 never clashes.
-  const used = new Map<number, string>();
-  const claim = (p: string, port: number | null): void => {
-    if (port === null || port === 0) return;
-    const other = used.get(port);
-    if (other !== undefined) r.issue(p, `port ${port} is also used by ${other}`);
-    else used.set(port, p);
-  };
-  for (const name of LISTENERS) {
-    claim(`listeners.${name}.port`, out[name].port);
-    if (tlsEnabled) claim(`listeners.${name}.tlsPort`, out[name].tlsPort);
-  }
-  const adminHost = out.admin.host;
-  if (adminHost === host || WILDCARD_HOSTS.has(adminHost) || WILDCARD_HOSTS.has(host)) claim('listeners.admin.port', out.admin.port);
-  return out;
 }
 
 function resolveTls(r: Resolver): TlsConfig | null {

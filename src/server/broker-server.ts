@@ -21,6 +21,7 @@ import { readFileSync } from 'node:fs';
 import type tls from 'node:tls';
 import { Broker } from '../core/broker.js';
 import { BrokerError } from '../core/errors.js';
+import { familyPorts } from '../config/listener-keys.js';
 import type { Config } from '../config/schema.js';
 import { SecurityManager } from '../security/security-manager.js';
 import { createStore } from '../store/create-store.js';
@@ -33,17 +34,33 @@ import { renderMetrics } from '../admin/metrics.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
 import { ConnectionRegistry } from './connection-registry.js';
-import type { ListenerFamily, ProtocolFactory, ProtocolModule } from './protocol-module.js';
-import { builtInProtocols } from './protocol-registry.js';
+import { groupFamilies, type ListenerFamily, type ProtocolRegistry } from './listener-family.js';
+import type { ProtocolFactory, ProtocolModule } from './protocol-module.js';
+import { BUILT_IN_PROTOCOLS, type BuiltInFamilyName, type BuiltInTlsName, loadProtocols } from './protocol-registry.js';
+import { WEBSOCKET_FAMILY } from './shared-families.js';
 import { TcpListener } from './tcp-listener.js';
 import { WebSocketListener } from './websocket-listener.js';
 
-/** Bound ports by listener name (mqtt, mqtts, amqp, amqps, stomp, stomps, ws, wss, admin). */
-export type BoundPorts = Partial<Record<'mqtt' | 'mqtts' | 'amqp' | 'amqps' | 'stomp' | 'stomps' | 'ws' | 'wss' | 'admin', number>>;
+/** Listener names of the built-in registry: each family's name and TLS name, ws, wss, admin. */
+export type BoundPortName = BuiltInFamilyName | BuiltInTlsName | typeof WEBSOCKET_FAMILY.name | typeof WEBSOCKET_FAMILY.tlsName | 'admin';
+
+/**
+ * Bound ports by listener name: every family's plain port under its name and its TLS port under
+ * its TLS name (mqtt, mqtts, amqp, amqps, stomp, stomps, ws, wss), and admin. A registry with
+ * more families (tests) adds their names.
+ */
+export type BoundPorts = Partial<Record<BoundPortName, number>> & { [listener: string]: number | undefined };
 
 export interface BrokerServerOptions {
   logger: Logger;
-  /** Protocol front-ends to serve; defaults to every built-in one. */
+  /**
+   * The protocol front-ends this server knows (their listener declarations); defaults to the
+   * built-in ones. Without `protocols`, every front-end of the registry is loaded and served.
+   * Load the configuration with the same registry (loadConfig's `registry`) so that its families
+   * have their `listeners.<family>` keys.
+   */
+  registry?: ProtocolRegistry;
+  /** Protocol front-ends to serve (factories, e.g. with options); defaults to every one of `registry`. */
   protocols?: ProtocolFactory[];
   /** Who is active; defaults to what the store needs (createLeadership). `null`: always active. */
   leadership?: Leadership | null;
@@ -106,7 +123,7 @@ export class BrokerServer {
     try {
       await server.startAdmin();
       await server.waitForLeadership();
-      await server.activate(opts.protocols ?? builtInProtocols);
+      await server.activate(opts.protocols ?? await loadProtocols(opts.registry ?? BUILT_IN_PROTOCOLS));
     } catch (err) {
       await server.stop();
       throw err;
@@ -179,21 +196,37 @@ export class BrokerServer {
 
   private async startModules(factories: ProtocolFactory[]): Promise<void> {
     for (const factory of factories) {
-      this.modules.push(await factory({ broker: this.broker, security: this.security, config: this.config, logger: this.logger }));
+      const module = await factory({ broker: this.broker, security: this.security, config: this.config, logger: this.logger });
+      this.modules.push(module);
+      if (module.name !== module.listener.protocol) {
+        throw new BrokerError('CONFIG_INVALID', `protocol module ${module.name} carries the listener declaration of ${module.listener.protocol}`);
+      }
     }
   }
 
+  /** The port pair configured for a family; a family the configuration has no keys for is a configuration error. */
+  private portsOf(family: ListenerFamily, protocols: readonly string[]): { port: number | null; tlsPort: number | null } {
+    const pair = familyPorts(this.config.listeners, family.name);
+    if (!pair) {
+      throw new BrokerError('CONFIG_INVALID', `no listeners.${family.name} in the configuration for ${protocols.join(', ')}: load the configuration with the protocol registry that lists ${protocols.length > 1 ? 'them' : 'it'}`);
+    }
+    return pair;
+  }
+
+  /**
+   * One TCP (and, with `tls`, one TLS) listener per family the running modules are on, in
+   * module order, then the WebSocket pair when any module has WebSocket subprotocols. The
+   * families come from the modules' listener declarations (groupFamilies checks they agree).
+   */
   private async startListeners(): Promise<void> {
     const { listeners, limits } = this.config;
     const tlsOptions = loadTlsOptions(this.config);
-    const families: ListenerFamily[] = ['mqtt', 'amqp', 'stomp'];
-    for (const family of families) {
-      const modules = this.modules.filter((m) => m.listener === family);
-      if (modules.length === 0) continue;
-      const pair = listeners[family];
-      const specs: Array<{ transport: 'tcp' | 'tls'; port: number | null; key: keyof BoundPorts }> = [
-        { transport: 'tcp', port: pair.port, key: family },
-        { transport: 'tls', port: tlsOptions ? pair.tlsPort : null, key: `${family}s` as keyof BoundPorts },
+    for (const { family, protocols } of groupFamilies(this.modules.map((m) => m.listener))) {
+      const modules = protocols.map((p) => this.modules.find((m) => m.listener === p)!);
+      const pair = this.portsOf(family, protocols.map((p) => p.protocol));
+      const specs: Array<{ transport: 'tcp' | 'tls'; port: number | null; key: string }> = [
+        { transport: 'tcp', port: pair.port, key: family.name },
+        { transport: 'tls', port: tlsOptions ? pair.tlsPort : null, key: family.tlsName },
       ];
       for (const spec of specs) {
         if (spec.port === null) continue;
@@ -203,14 +236,15 @@ export class BrokerServer {
           maxConnections: limits.maxConnections, registry: this.connections, logger: this.logger,
         });
         this.tcpListeners.push(listener);
-        this.ports[spec.key] = await this.listen(listener, `${family} ${spec.transport}`, spec.port);
+        this.ports[spec.key] = await this.listen(listener, `${family.name} ${spec.transport}`, spec.port);
       }
     }
-    const wsModules = this.modules.filter((m) => m.wsSubprotocols.length > 0);
+    const wsModules = this.modules.filter((m) => m.listener.wsSubprotocols.length > 0);
     if (wsModules.length === 0) return;
-    const wsSpecs: Array<{ transport: 'ws' | 'wss'; port: number | null }> = [
-      { transport: 'ws', port: listeners.ws.port },
-      { transport: 'wss', port: tlsOptions ? listeners.ws.tlsPort : null },
+    const wsPair = this.portsOf(WEBSOCKET_FAMILY, wsModules.map((m) => m.name));
+    const wsSpecs: Array<{ transport: 'ws' | 'wss'; port: number | null; key: string }> = [
+      { transport: 'ws', port: wsPair.port, key: WEBSOCKET_FAMILY.name },
+      { transport: 'wss', port: tlsOptions ? wsPair.tlsPort : null, key: WEBSOCKET_FAMILY.tlsName },
     ];
     for (const spec of wsSpecs) {
       if (spec.port === null) continue;
@@ -221,7 +255,7 @@ export class BrokerServer {
         registry: this.connections, logger: this.logger,
       });
       this.wsListeners.push(listener);
-      this.ports[spec.transport] = await this.listen(listener, spec.transport, spec.port);
+      this.ports[spec.key] = await this.listen(listener, spec.transport, spec.port);
     }
   }
 

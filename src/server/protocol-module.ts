@@ -9,11 +9,9 @@ import type { Broker } from '../core/broker.js';
 import type { SecurityManager } from '../security/security-manager.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { ProtocolListener } from './listener-family.js';
 
 export type Transport = 'tcp' | 'tls' | 'ws' | 'wss';
-
-/** Which configured TCP listener family (port pair) carries a protocol. */
-export type ListenerFamily = 'mqtt' | 'amqp' | 'stomp';
 
 export interface ConnectionInfo {
   remoteAddress: string;
@@ -29,18 +27,18 @@ export interface ServerContext {
 }
 
 export interface ProtocolModule {
-  /** Short protocol name, used in logs and metrics: mqtt, stomp, amqp10, amqp091. */
+  /** Short protocol name, used in logs and metrics: mqtt, stomp, amqp10, amqp091 (= listener.protocol). */
   readonly name: string;
-  readonly listener: ListenerFamily;
-  /** For the shared AMQP port: does this module take a connection that opens with this 8-byte header? */
-  acceptsHeader?(header: Buffer): boolean;
+  /**
+   * Where the module is served, its declaration in protocols/<p>/listener.ts (the same object the
+   * protocol registry lists): the listener family (port pair), WebSocket subprotocols, header test.
+   */
+  readonly listener: ProtocolListener;
   /** Largest frame/packet this module accepts, when above config.limits.maxFrameBytes (the WebSocket listener allows messages this big). */
   readonly maxFrameBytes?: number;
-  /** WebSocket subprotocols this module serves on the shared WebSocket port. */
-  readonly wsSubprotocols: readonly string[];
   /** Take over a TCP or TLS socket (any bytes already read have been unshifted back). */
   handleSocket(socket: Socket, info: ConnectionInfo): void;
-  /** Take over a WebSocket whose subprotocol is one of wsSubprotocols. */
+  /** Take over a WebSocket whose subprotocol is one of listener.wsSubprotocols. */
   handleWebSocket(ws: WebSocket, subprotocol: string, info: ConnectionInfo): void;
   /** Stop serving: close client connections cleanly, flush what the module holds. */
   close(): Promise<void>;

@@ -1,12 +1,14 @@
 /**
- * A plain TCP or TLS listener for one protocol family. On the shared AMQP port it reads the
- * 8-byte protocol header first and hands the socket to the module that accepts it.
+ * A plain TCP or TLS listener for one listener family. On a family shared by header (the AMQP
+ * port) it reads the 8-byte protocol header first and hands the socket to the module whose
+ * declaration accepts it; on any other family its one module gets every socket.
  */
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from '../log.js';
 import type { ConnectionRegistry } from './connection-registry.js';
-import type { ConnectionInfo, ListenerFamily, ProtocolModule, Transport } from './protocol-module.js';
+import type { ListenerFamily } from './listener-family.js';
+import type { ConnectionInfo, ProtocolModule, Transport } from './protocol-module.js';
 import { readProtocolHeader } from './protocol-header.js';
 
 export interface TcpListenerOptions {
@@ -19,7 +21,7 @@ export interface TcpListenerOptions {
   maxConnections: number;
   registry: ConnectionRegistry;
   logger: Logger;
-  /** How long a client may take to send the AMQP protocol header. */
+  /** How long a client may take to send its protocol header (families shared by header). */
   headerTimeoutMs?: number;
 }
 
@@ -28,11 +30,11 @@ export class TcpListener {
   private readonly logger: Logger;
 
   constructor(private readonly opts: TcpListenerOptions) {
-    this.logger = opts.logger.child({ listener: `${opts.family}${opts.transport === 'tls' ? 's' : ''}` });
+    this.logger = opts.logger.child({ listener: opts.transport === 'tls' ? opts.family.tlsName : opts.family.name });
   }
 
   get name(): string {
-    return `${this.opts.family}${this.opts.transport === 'tls' ? '+tls' : ''}`;
+    return `${this.opts.family.name}${this.opts.transport === 'tls' ? '+tls' : ''}`;
   }
 
   /** Start listening; resolves to the bound port (useful when configured as 0). */
@@ -69,14 +71,14 @@ export class TcpListener {
       transport: this.opts.transport,
     };
     const modules = this.opts.modules;
-    if (this.opts.family !== 'amqp' && modules.length === 1) {
+    if (this.opts.family.dispatch !== 'header') {
       this.hand(modules[0]!, socket, info);
       return;
     }
     readProtocolHeader(socket, this.opts.headerTimeoutMs ?? 10_000)
       .then((header) => {
         if (!header) return; // socket closed or timed out before sending a header
-        const module = modules.find((m) => m.acceptsHeader?.(header));
+        const module = modules.find((m) => m.listener.acceptsHeader?.(header));
         if (!module) {
           this.refuseHeader(socket, header, info);
           return;
@@ -96,11 +98,12 @@ export class TcpListener {
     module.handleSocket(socket, info);
   }
 
-  /** AMQP: a server that does not support the requested protocol answers with a header it supports, then closes. */
+  /** A header no module takes: answer with the family's refusal header (AMQP: one the server supports), then close. */
   private refuseHeader(socket: net.Socket, header: Buffer, info: ConnectionInfo): void {
     const supported = this.opts.modules.map((m) => m.name);
     this.logger.warn({ remote: info.remoteAddress, header: header.toString('hex'), supported }, 'unsupported protocol header');
-    if (this.opts.family === 'amqp') socket.end(AMQP10_HEADER);
+    const reply = this.opts.modules.find((m) => m.listener.refusalHeader)?.listener.refusalHeader;
+    if (reply) socket.end(reply);
     else socket.end();
     socket.setTimeout(1000, () => socket.destroy());
   }
@@ -122,5 +125,3 @@ export class TcpListener {
     });
   }
 }
-
-export const AMQP10_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0x00, 0x01, 0x00, 0x00]);

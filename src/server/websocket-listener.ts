@@ -1,6 +1,7 @@
 /**
  * The one WebSocket port (plain and TLS): each upgrade is routed by its subprotocol
- * (`mqtt`, `v10.stomp`/`v11.stomp`/`v12.stomp`, `amqp`) to the module that serves it.
+ * (`mqtt`, `v10.stomp`/`v11.stomp`/`v12.stomp`, `amqp`: each module's listener.wsSubprotocols)
+ * to the module that serves it.
  * An upgrade that offers no supported subprotocol is refused with HTTP 400.
  */
 import http from 'node:http';
@@ -32,7 +33,7 @@ export class WebSocketListener {
 
   constructor(private readonly opts: WebSocketListenerOptions) {
     this.logger = opts.logger.child({ listener: opts.transport });
-    for (const m of opts.modules) for (const p of m.wsSubprotocols) this.bySubprotocol.set(p.toLowerCase(), m);
+    for (const m of opts.modules) for (const p of m.listener.wsSubprotocols) this.bySubprotocol.set(p.toLowerCase(), m);
   }
 
   get subprotocols(): string[] {
