@@ -239,6 +239,19 @@ export function isBodySectionRun(bytes: Buffer, kind: number): boolean {
   return n > 0 && (kind !== Descriptor.amqpValue || n === 1);
 }
 
+/**
+ * Where the value of a message's body is when the body is exactly one amqp-value section
+ * (declare and discharge bodies): [start, end) of the value, after the section's descriptor.
+ * Undefined for any other body, or when the message does not parse.
+ */
+export function amqpValueBody(payload: Buffer): { start: number; end: number } | undefined {
+  const body = bodySections(payload);
+  if (!body || body.kind !== Descriptor.amqpValue) return undefined;
+  if (!isBodySectionRun(payload.subarray(body.start, body.end), Descriptor.amqpValue)) return undefined;
+  const d = readDescriptor(payload, body.start, body.end);
+  return { start: d.next, end: body.end };
+}
+
 // ------------------------------------------------------------------ encoding (guard-written frames)
 
 function str(s: string, symbol: boolean): Buffer {

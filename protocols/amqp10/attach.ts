@@ -14,11 +14,13 @@ import { isPattern, type Address } from '../../src/core/names.js';
 import { compileFilterPolicy } from '../../src/core/topic/filter-policy.js';
 import { findDurableSubscription } from '../../src/core/session/durable-subscriptions.js';
 import { capabilityList, formatAddress, parseAddress } from './address.js';
+import { CoordinatorLink } from './coordinator-link.js';
 import { AmqpFailure, Condition, toAmqpError } from './errors.js';
 import { IncomingLink } from './incoming-link.js';
-import type { LinkContext } from './link-context.js';
+import type { LinkContext, ReceivingLink } from './link-context.js';
 import { OutgoingLink } from './outgoing-link.js';
-import { setSenderSettleMode } from './rhea-internals.js';
+import { coordinatorRequested, setCoordinatorTarget, setSenderSettleMode } from './rhea-internals.js';
+import { COORDINATOR_CAPABILITIES, coordinatorTarget } from './transaction-types.js';
 import { streamStart } from './stream-offset.js';
 
 /** Source filter key for an SNS-syntax filter policy (JSON text) on topic receivers. */
@@ -36,7 +38,7 @@ interface Terminus {
   distribution_mode?: string;
 }
 
-/** rhea hands an absent (or unknown, e.g. a transaction coordinator) terminus over as a typed null. */
+/** rhea hands an absent (or unknown) terminus over as a typed null; a coordinator target is recognised before rhea (rhea-internals.ts). */
 function terminus(t: unknown): Terminus | null {
   if (t === null || t === undefined || typeof t !== 'object') return null;
   if ('type' in t && 'value' in t && (t as { value: unknown }).value === null) return null;
@@ -196,14 +198,35 @@ function resumeDurable(sender: Sender, ctx: LinkContext, presettled: boolean): O
   return durableTopic(sender, ctx, presettled, echo, pattern, undefined);
 }
 
+/** The outcome a control link's source must allow for errors to be reported as `rejected`. */
+const REJECTED_OUTCOME = 'amqp:rejected:list';
+
+/**
+ * A client's sender to the transaction coordinator (AMQP 1.0 part 4): our attach answers with a
+ * coordinator target carrying the capabilities we offer (local transactions only; the client
+ * checks they meet its needs).
+ */
+function attachCoordinator(receiver: Receiver, ctx: LinkContext, source: Terminus | null, requested: string[]): CoordinatorLink {
+  receiver.set_source({ address: source?.address ?? undefined, outcomes: source?.outcomes ?? undefined } as never);
+  setCoordinatorTarget(receiver, coordinatorTarget(COORDINATOR_CAPABILITIES));
+  const outcomes = source?.outcomes;
+  const canReject = outcomes === undefined || outcomes === null || capabilityList(outcomes).includes(REJECTED_OUTCOME);
+  ctx.logger.debug({ link: receiver.name, requested, canReject }, 'AMQP 1.0: transaction coordinator attached');
+  const link = new CoordinatorLink(receiver, ctx, canReject);
+  link.start();
+  return link;
+}
+
 /** The client attached a sender: we receive. */
-export function attachIncoming(receiver: Receiver, ctx: LinkContext): IncomingLink | undefined {
+export function attachIncoming(receiver: Receiver, ctx: LinkContext): ReceivingLink | undefined {
   const source = terminus(receiver.source);
+  const coordinator = coordinatorRequested(receiver);
+  if (coordinator) return attachCoordinator(receiver, ctx, source, coordinator.capabilities);
   const target = terminus(receiver.target);
   receiver.set_source({ address: source?.address ?? undefined } as never);
   try {
     if (!target) {
-      throw new AmqpFailure(Condition.notImplemented, 'no usable target: transactions (coordinator links) are not supported; a target without an address is an anonymous relay');
+      throw new AmqpFailure(Condition.notImplemented, 'no usable target: a sender needs a target (with an address, or without one for the anonymous relay, or a transaction coordinator)');
     }
     if (target.dynamic) throw new AmqpFailure(Condition.notImplemented, 'dynamic target nodes are not supported; use a dynamic source');
     const address = target.address;

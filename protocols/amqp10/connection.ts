@@ -7,6 +7,8 @@
  * names durable subscriptions, the authenticated principal, the socket whose back-pressure
  * pauses deliveries and the temporary queues' lifetime (until the connection closes) are all
  * per connection; AMQP sessions only group links here. Ending an AMQP session detaches its links.
+ * Local transactions belong to the connection too (one TransactionRegistry over the session's
+ * transactions): declared on any coordinator link, usable on every AMQP session.
  */
 import rhea, { type Connection, type Delivery, type EventContext, type link as Link } from 'rhea';
 import type { ConnectionInfo, ServerContext } from '../../src/server/protocol-module.js';
@@ -18,11 +20,11 @@ import { attachIncoming, attachOutgoing } from './attach.js';
 import type { ByteTransport } from './byte-transport.js';
 import { Condition, conditionForInputError } from './errors.js';
 import { FrameGuard } from './frame-guard.js';
-import type { IncomingLink } from './incoming-link.js';
-import type { Amqp10Limits, LinkContext } from './link-context.js';
+import type { Amqp10Limits, LinkContext, ReceivingLink } from './link-context.js';
 import type { Outcome, OutgoingLink } from './outgoing-link.js';
-import { acceptConnection, allowSameNameLinks, remoteDetachClosed } from './rhea-internals.js';
+import { acceptConnection, allowSameNameLinks, recognizeTransactions, remoteDetachClosed } from './rhea-internals.js';
 import { anonymousAllowed, serverMechanisms } from './sasl.js';
+import { TransactionRegistry } from './transaction-registry.js';
 
 export interface ConnectionSettings {
   containerId: string;
@@ -43,7 +45,8 @@ export class AmqpConnection {
   private principal: Principal | undefined;
   private anonymous: Principal | undefined;
   private readonly outgoing = new Map<Link, OutgoingLink>();
-  private readonly incoming = new Map<Link, IncomingLink>();
+  /** Client senders: to a node (IncomingLink) or to the transaction coordinator (CoordinatorLink). */
+  private readonly incoming = new Map<Link, ReceivingLink>();
   private context: LinkContext | undefined;
   private session: ServerSession | undefined;
   private closedPromise: Promise<void>;
@@ -149,7 +152,9 @@ export class AmqpConnection {
       on(outcome, (ctx) => this.onOutcome(outcome, ctx));
     }
     on('session_open', (ctx) => {
-      if (ctx.session) allowSameNameLinks(ctx.session);
+      if (!ctx.session) return;
+      allowSameNameLinks(ctx.session);
+      recognizeTransactions(ctx.session);
     });
     for (const ignored of ['receiver_flow', 'receiver_drained']) on(ignored, () => undefined);
   }
@@ -184,7 +189,12 @@ export class AmqpConnection {
       connectionId: this.id,
       clientId: containerId,
       logger: this.logger,
-      limits: { liveBufferMessages: this.settings.limits.liveBuffer },
+      limits: {
+        liveBufferMessages: this.settings.limits.liveBuffer,
+        maxTransactions: this.settings.limits.transactions.maxOpen,
+        maxTransactionOperations: this.settings.limits.transactions.maxOperations,
+        maxTransactionBytes: this.settings.limits.transactions.maxBytes,
+      },
     });
     this.session = session;
     this.context = {
@@ -196,6 +206,7 @@ export class AmqpConnection {
       congested: () => this.congested(),
       queued: (bytes) => this.queued(bytes),
       takePayload: () => this.guard.takePayload(),
+      transactions: new TransactionRegistry(session, this.logger),
     };
     this.logger.info({ user: principal.name, container: containerId, transport: this.info.transport }, 'AMQP 1.0 connection opened');
   }

@@ -1,6 +1,7 @@
 /**
- * AMQP 1.0 error conditions (§2.8.15 and the connection/session/link error sets) and the mapping
- * from core BrokerError codes and rhea's internal exceptions to them.
+ * AMQP 1.0 error conditions (§2.8.15, the connection/session/link error sets and the transaction
+ * errors of part 4) and the mapping from core BrokerError codes and rhea's internal exceptions
+ * to them.
  */
 import type { AmqpError } from 'rhea';
 import { isBrokerError, type ErrorCode } from '../../src/core/errors.js';
@@ -21,6 +22,8 @@ export const Condition = {
   unattachedHandle: 'amqp:session:unattached-handle',
   messageSizeExceeded: 'amqp:link:message-size-exceeded',
   detachForced: 'amqp:link:detach-forced',
+  transactionUnknownId: 'amqp:transaction:unknown-id',
+  transactionRollback: 'amqp:transaction:rollback',
 } as const;
 
 /** Every core error code → the AMQP 1.0 condition it is reported with (the one table; see test/protocols/error-tables.test.ts). */

@@ -7,15 +7,24 @@
  *
  * A link without a target address is an anonymous relay (ANONYMOUS-RELAY, used by Qpid JMS):
  * each message is routed by its `to` property and authorised per address (by the session).
+ *
+ * Transactional posting (AMQP 1.0 part 4): a transfer whose state is a transactional-state is
+ * staged in that transaction (decoded, addressed and authorised now, handed to the core at
+ * commit) and settled at once with transactional-state(txn-id, accepted); a transaction unknown
+ * here → rejected amqp:transaction:unknown-id; a session limit → transactional-state(txn-id,
+ * rejected amqp:resource-limit-exceeded), and the transaction can then only roll back.
  */
 import type { Delivery, EventContext, Receiver } from 'rhea';
 import type { Address } from '../../src/core/names.js';
+import type { SendRequest } from '../../src/core/session/send-request.js';
 import { parseAddress } from './address.js';
 import { AmqpFailure, Condition, toAmqpError } from './errors.js';
-import type { LinkContext } from './link-context.js';
+import type { LinkContext, ReceivingLink } from './link-context.js';
 import { fromAmqp } from './message-in.js';
+import { answerDelivery, transferTransaction } from './rhea-internals.js';
+import { transactionalOutcome, type TransactionalState } from './transaction-types.js';
 
-export class IncomingLink {
+export class IncomingLink implements ReceivingLink {
   private credit = 0;
   private inflight = 0;
   private stopped = false;
@@ -61,9 +70,15 @@ export class IncomingLink {
     }
     const message = inbound.message;
     if (address.kind === 'stream') message.partitionKey ??= message.groupId ?? this.ctx.remoteContainerId;
+    const request: SendRequest = { address, message, ...(address.kind === 'queue' && inbound.delayMs !== undefined ? { delayMs: inbound.delayMs } : {}) };
+    const txState = transferTransaction(this.receiver);
+    if (txState) {
+      this.post(delivery, txState, request);
+      return;
+    }
     let sent: Promise<unknown>;
     try {
-      sent = this.ctx.session.send({ address, message, ...(address.kind === 'queue' && inbound.delayMs !== undefined ? { delayMs: inbound.delayMs } : {}) });
+      sent = this.ctx.session.send(request);
     } catch (err) {
       this.done(delivery, err);
       return;
@@ -72,6 +87,28 @@ export class IncomingLink {
       () => this.done(delivery, undefined),
       (err: unknown) => this.done(delivery, err),
     );
+  }
+
+  /** Transactional posting: stage the send in the transaction and answer with its provisional outcome. */
+  private post(delivery: Delivery, txState: TransactionalState, request: SendRequest): void {
+    let state: unknown;
+    try {
+      const tx = this.ctx.transactions.require(txState.txnId);
+      // The write permission was checked at attach (or per address, on a relay link); the session checks it again at commit.
+      if (request.address.kind !== 'temp-queue') this.ctx.session.authorize('write', request.address);
+      try {
+        this.ctx.transactions.stage(tx, { kind: 'send', request }, request.message.body.length);
+        state = transactionalOutcome(txState.txnId);
+      } catch (err) {
+        state = transactionalOutcome(txState.txnId, toAmqpError(err));
+      }
+    } catch (err) {
+      this.done(delivery, err);
+      return;
+    }
+    this.inflight -= 1;
+    answerDelivery(delivery, state);
+    this.topUp();
   }
 
   private relay(to: string | undefined): Address {

@@ -7,6 +7,7 @@
 import type { WebSocket } from 'ws';
 import type { Socket } from 'node:net';
 import { FRAME_OVERHEAD_BYTES } from '../../src/config/schema.js';
+import { DEFAULT_SESSION_LIMITS } from '../../src/core/session/server-session.js';
 import type { ProtocolListener } from '../../src/server/listener-family.js';
 import type { ConnectionInfo, ProtocolFactory, ProtocolModule, ServerContext } from '../../src/server/protocol-module.js';
 import { VERSION } from '../../src/version.js';
@@ -28,6 +29,8 @@ export interface Amqp10Options {
   prefetch?: number;
   /** How long close() waits for clients to finish closing. Default 2 s. */
   closeTimeoutMs?: number;
+  /** Local transactions: open at once per connection (default 100), staged operations (10 000) and message bytes (64 MiB) per transaction. */
+  transactions?: Partial<Amqp10Limits['transactions']>;
 }
 
 const CLOSE_TIMEOUT_MS = 2000;
@@ -46,6 +49,11 @@ class Amqp10Module implements ProtocolModule {
       incomingWindow: options.incomingWindow ?? 256,
       liveBuffer: options.liveBuffer ?? 1000,
       prefetch: options.prefetch ?? 10_000,
+      transactions: {
+        maxOpen: options.transactions?.maxOpen ?? DEFAULT_SESSION_LIMITS.maxTransactions,
+        maxOperations: options.transactions?.maxOperations ?? DEFAULT_SESSION_LIMITS.maxTransactionOperations,
+        maxBytes: options.transactions?.maxBytes ?? DEFAULT_SESSION_LIMITS.maxTransactionBytes,
+      },
     };
     this.settings = {
       containerId: `interchange-${VERSION}`,

@@ -3,7 +3,9 @@
  */
 import type { Broker } from '../../src/core/broker.js';
 import type { ServerSession } from '../../src/core/session/server-session.js';
+import type { EventContext } from 'rhea';
 import type { Logger } from '../../src/log.js';
+import type { TransactionRegistry } from './transaction-registry.js';
 
 export interface Amqp10Limits {
   /** Largest frame accepted and announced in open (config.limits.maxFrameBytes). */
@@ -16,6 +18,8 @@ export interface Amqp10Limits {
   liveBuffer: number;
   /** Most unacked deliveries per queue receiver, whatever credit it grants. */
   prefetch: number;
+  /** Local transactions: open at once per connection; staged operations and message bytes per transaction. */
+  transactions: { maxOpen: number; maxOperations: number; maxBytes: number };
 }
 
 export interface LinkContext {
@@ -35,4 +39,13 @@ export interface LinkContext {
   queued(bytes: number): void;
   /** The raw payload of the message rhea is dispatching now. */
   takePayload(): Buffer | undefined;
+  /** The connection's AMQP transactions (declared on any of its coordinator links). */
+  readonly transactions: TransactionRegistry;
+}
+
+/** A link on which the broker receives: a client's sender to a node, or to the coordinator. */
+export interface ReceivingLink {
+  onMessage(context: EventContext): void;
+  /** The link is gone (detached, its session ended, or the connection closed). */
+  detached(): void;
 }

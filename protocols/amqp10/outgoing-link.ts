@@ -19,13 +19,28 @@
  * if so it pauses the whole session until it drains (ServerSession.pause/resume), and queue
  * consumers' core credit drops to 0 meanwhile (socketBackedUp), so messages stay in the queue.
  * Unsettled queue deliveries go back to the queue (redelivered) when the link or connection closes.
+ *
+ * Transactional retirement (AMQP 1.0 part 4): an outcome the client sends in a
+ * transactional-state is staged in that transaction (the same ack/release/nack, applied at
+ * commit). After a commit, a delivery the client left unsettled is settled with the outcome.
+ * After a rollback the outcome was never applied: a delivery the client already settled can no
+ * longer be settled, so it goes back to its queue (redelivered, counted: the default outcome of
+ * a settled delivery); one it left unsettled stays unsettled, for the client to settle again.
+ * A non-transactional outcome replaces a provisional one. An outcome in a second open
+ * transaction while the first is not discharged closes the second one's control link with
+ * amqp:transaction:rollback; an unknown transaction closes this link with
+ * amqp:transaction:unknown-id. Transactional acquisition (a txn-id in the client's flow) is not
+ * supported: the link is closed with amqp:not-implemented, as the spec requires.
  */
 import type { AmqpError, Delivery, Sender } from 'rhea';
+import type { StagedOperation } from '../../src/core/session/transaction.js';
 import type { ConsumerSpec, Delivery as SessionDelivery, SessionConsumer } from '../../src/core/session/types.js';
-import { toAmqpError } from './errors.js';
+import { Condition, toAmqpError } from './errors.js';
 import type { LinkContext } from './link-context.js';
 import { toAmqp } from './message-out.js';
-import { senderFlowState } from './rhea-internals.js';
+import { dispositionTransaction, flowRequestsAcquisition, senderFlowState } from './rhea-internals.js';
+import type { AmqpTransaction } from './transaction-registry.js';
+import { txnIdText } from './transaction-types.js';
 
 export type Outcome = 'accepted' | 'released' | 'rejected' | 'modified' | 'settled';
 
@@ -38,12 +53,30 @@ export interface OutgoingLinkOptions {
   onRelease?(terminusClosed: boolean): void;
 }
 
+/** rhea's decoded outcome (a composite) as the typed value a frame field needs, or undefined. */
+function describedOutcome(state: unknown): unknown {
+  return typeof state === 'object' && state !== null && typeof (state as { described?: unknown }).described === 'function'
+    ? (state as { described(): unknown }).described()
+    : undefined;
+}
+
+/** A transactional outcome of one delivery, waiting for its transaction's discharge. */
+interface ProvisionalOutcome {
+  readonly tx: AmqpTransaction;
+  /** The client settled the delivery (it can no longer change its state). */
+  clientSettled: boolean;
+  /** A later non-transactional outcome took its place. */
+  superseded: boolean;
+}
+
 export class OutgoingLink {
   private limit = 0;
   private sent = 0;
   private stopped = false;
   private consumer: SessionConsumer | undefined;
   private readonly ids = new WeakMap<Delivery, number>();
+  /** Deliveries the client gave a transactional outcome and has not settled. */
+  private readonly provisional = new Map<Delivery, ProvisionalOutcome>();
   /** Queue-backed consumers take credit when the core dispatches (before a session pause holds it). */
   private queueBacked = false;
   private readonly address: string;
@@ -148,6 +181,10 @@ export class OutgoingLink {
   }
 
   onFlow(): void {
+    if (flowRequestsAcquisition(this.sender)) {
+      this.fail({ condition: Condition.notImplemented, description: 'transactional acquisition (a txn-id in flow properties) is not supported; settle deliveries with a transactional-state instead' });
+      return;
+    }
     const s = senderFlowState(this.sender);
     this.limit = s.credit + s.deliveryCount;
     this.creditChanged();
@@ -170,6 +207,16 @@ export class OutgoingLink {
     if (id === undefined || !consumer) {
       this.settleLocally(delivery);
       return;
+    }
+    const txnId = dispositionTransaction(delivery);
+    if (txnId !== undefined) {
+      this.retire(outcome, delivery, id, consumer, txnId);
+      return;
+    }
+    const provisional = this.provisional.get(delivery);
+    if (provisional) {
+      provisional.superseded = true;
+      this.provisional.delete(delivery);
     }
     this.ids.delete(delivery);
     switch (outcome) {
@@ -196,15 +243,82 @@ export class OutgoingLink {
     this.settleLocally(delivery);
   }
 
+  /** The session operation an outcome stands for. */
+  private static staged(outcome: Outcome, delivery: Delivery, consumer: SessionConsumer, deliveryId: number): StagedOperation {
+    switch (outcome) {
+      case 'accepted':
+      case 'settled':
+        return { kind: 'ack', consumer, deliveryId };
+      case 'released':
+        return { kind: 'nack', consumer, deliveryId, outcome: { requeue: true, countDelivery: false } };
+      case 'modified': {
+        const state = delivery.remote_state as { delivery_failed?: boolean; undeliverable_here?: boolean } | undefined;
+        return { kind: 'nack', consumer, deliveryId, outcome: { requeue: true, countDelivery: state?.delivery_failed === true || state?.undeliverable_here === true } };
+      }
+      case 'rejected':
+        return { kind: 'nack', consumer, deliveryId, outcome: { requeue: false } };
+    }
+  }
+
+  /** A transactional outcome (or settlement) of one of our deliveries. */
+  private retire(outcome: Outcome, delivery: Delivery, id: number, consumer: SessionConsumer, txnId: Buffer): void {
+    const tx = this.ctx.transactions.get(txnId);
+    if (!tx) {
+      this.fail({ condition: Condition.transactionUnknownId, description: `outcome in unknown transaction ${txnIdText(txnId)}` });
+      return;
+    }
+    const earlier = this.provisional.get(delivery);
+    if (earlier && earlier.tx !== tx) {
+      tx.controller.fail({ condition: Condition.transactionRollback, description: `a delivery already has an outcome in transaction ${earlier.tx.label}, which is not discharged` });
+      return;
+    }
+    if (earlier) {
+      // The same transaction again: the client settles the delivery (a second outcome is not staged: the first one applies).
+      if (delivery.remote_settled) this.clientSettled(delivery, earlier);
+      return;
+    }
+    const p: ProvisionalOutcome = { tx, clientSettled: false, superseded: false };
+    try {
+      this.ctx.transactions.stage(tx, OutgoingLink.staged(outcome, delivery, consumer, id));
+    } catch {
+      // A session limit: the registry logged it and made the transaction rollback-only; the retirement below reverts at discharge.
+    }
+    this.ctx.transactions.retire(tx, {
+      committed: () => {
+        if (p.superseded) return;
+        this.provisional.delete(delivery);
+        if (this.ids.get(delivery) === id) {
+          this.ids.delete(delivery);
+          this.settleLocally(delivery, describedOutcome(delivery.remote_state));
+        }
+      },
+      rolledBack: () => {
+        if (p.superseded) return;
+        this.provisional.delete(delivery);
+        if (p.clientSettled) this.consumer?.nack(id, { requeue: true });
+      },
+    });
+    if (delivery.remote_settled) this.clientSettled(delivery, p);
+    else this.provisional.set(delivery, p);
+  }
+
+  private clientSettled(delivery: Delivery, p: ProvisionalOutcome): void {
+    p.clientSettled = true;
+    this.provisional.delete(delivery);
+    this.ids.delete(delivery);
+    this.settleLocally(delivery);
+  }
+
   /** Settle our side when the client left the delivery unsettled (receiver settle mode second). */
-  private settleLocally(delivery: Delivery): void {
-    if (!delivery.remote_settled && !delivery.settled && !this.sender.is_closed()) delivery.update(true);
+  private settleLocally(delivery: Delivery, state?: unknown): void {
+    if (!delivery.remote_settled && !delivery.settled && !this.sender.is_closed()) delivery.update(true, state as never);
   }
 
   /** The client detached (closed: true = the terminus is destroyed) or the connection went away (closed: false). */
   detached(closed: boolean): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.provisional.clear();
     this.consumer?.close();
     this.consumer = undefined;
     this.opts.onRelease?.(closed);
