@@ -1,9 +1,10 @@
 /**
- * Scenario 6: local transactions where the protocol has them today (STOMP BEGIN / COMMIT /
- * ABORT). Sends in a transaction are invisible until COMMIT and discarded by ABORT; acks in a
- * transaction take effect at COMMIT, and an aborted ack leaves the message pending (redelivered
- * after a disconnect). AMQP 1.0 transactions (coordinator link) are not implemented yet; MQTT has
- * none.
+ * Scenario 6: local transactions where the protocol has them (STOMP BEGIN / COMMIT / ABORT;
+ * AMQP 1.0 coordinator link: declare, transactional transfers and dispositions, discharge).
+ * Sends in a transaction are invisible until commit and discarded by abort; acks in a
+ * transaction take effect at commit, and an aborted ack leaves the message pending (redelivered:
+ * STOMP after a disconnect; AMQP 1.0 at once, since the client settled its transactional accept).
+ * MQTT has none.
  */
 import { expect, it } from 'vitest';
 import { queue, waitFor } from './driver.js';

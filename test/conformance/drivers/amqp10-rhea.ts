@@ -1,12 +1,16 @@
 /**
  * AMQP 1.0 over TCP with rhea (one client container per connection, as applications use it).
  * Credit is managed the way prefetching consumers do: `prefetch` credits at attach, one more
- * per accepted delivery. Sends wait for the broker's outcome.
+ * per accepted delivery. Sends wait for the broker's outcome. Transactions: one coordinator link
+ * per connection, declare per begin(), transactional transfers and settled transactional accepts
+ * (as Qpid JMS does them), discharge for commit/abort — built with rhea's own types
+ * (test/protocols/amqp10/rhea-transactions.ts), since rhea's API has no transactions.
  */
 import rhea, { type Connection as RheaConnection, type Delivery, type EventContext, type Message, type Receiver, type Sender } from 'rhea';
 import type { TestServer } from '../../support/test-server.js';
+import { sendInTransaction, settleInTransaction, TransactionRefused, TxController } from '../../protocols/amqp10/rhea-transactions.js';
 import {
-  CapabilityMissing, CollectingSubscription, RefusedError, toBuffer,
+  CollectingSubscription, RefusedError, toBuffer,
   type TypedValue, type Connection, type ConnectOptions, type Destination, type Driver, type ReceivedMessage, type SendOptions, type SubscribeOptions, type Subscription, type Transaction,
 } from '../driver.js';
 
@@ -97,6 +101,14 @@ function present(terminus: unknown): boolean {
   return terminus !== null && terminus !== undefined && !(typeof terminus === 'object' && 'type' in terminus && (terminus as unknown as { value: unknown }).value === null);
 }
 
+/** A refused control message as the driver's RefusedError. */
+function refused(what: string): (err: unknown) => never {
+  return (err: unknown) => {
+    if (err instanceof TransactionRefused) throw new RefusedError(NAME, err.condition ?? 'unknown', `${what}: ${err.description ?? ''}`);
+    throw err;
+  };
+}
+
 function conditionOf(err: unknown): { condition: string; description: string } {
   const e = err as { condition?: string; description?: string; message?: string } | undefined;
   return { condition: e?.condition ?? 'unknown', description: e?.description ?? e?.message ?? '' };
@@ -153,6 +165,7 @@ function outgoing(body: Buffer | string, opts: SendOptions, extra: Partial<Messa
 class RheaConnectionDriver implements Connection {
   closed = false;
   private readonly senders = new Map<string, Promise<Sender>>();
+  private controller: Promise<TxController> | undefined;
 
   constructor(readonly driver: Driver, private readonly connection: RheaConnection) {
     connection.on('disconnected', () => (this.closed = true));
@@ -253,8 +266,24 @@ class RheaConnectionDriver implements Connection {
     return { replyTo: sub.receiver.source.address, subscription: sub };
   }
 
-  begin(): Promise<Transaction> {
-    return Promise.reject(new CapabilityMissing(NAME, 'transactions (the AMQP 1.0 coordinator is not implemented)'));
+  async begin(): Promise<Transaction> {
+    this.controller ??= TxController.open(this.connection);
+    const controller = await this.controller;
+    const txnId = await controller.declare().catch(refused('declare'));
+    return {
+      send: async (dest, body, opts = {}) => {
+        const addr = address(dest);
+        const r = await sendInTransaction(await this.sender(addr), txnId, outgoing(body, opts));
+        if (r.outcome !== 'accepted') throw new RefusedError(NAME, r.error?.condition ?? r.outcome, `transactional send to ${addr}: ${r.error?.description ?? ''}`);
+      },
+      ack: async (msg) => {
+        const raw = msg.raw as RheaRaw;
+        await settleInTransaction(raw.delivery, txnId);
+        raw.receiver.add_credit(1);
+      },
+      commit: () => controller.commit(txnId).catch(refused('commit')),
+      abort: () => controller.rollback(txnId).catch(refused('abort')),
+    };
   }
 
   disconnect(): Promise<void> {
@@ -283,16 +312,14 @@ export const rheaDriver: Driver = {
     standardProperties: true,
     clientWindow: true,
     brokerWindow: false,
-    transactions: false,
+    transactions: true,
     typedProperties: true,
     tempReplyQueue: true,
     durableSubscriptions: true,
     redeliveredFlag: true,
     publishRefusalVisible: true,
   },
-  notes: {
-    transactions: 'AMQP 1.0 transactions (coordinator target) are not implemented yet: the broker refuses them with amqp:not-implemented',
-  },
+  notes: {},
   address,
   connect(server: TestServer, opts: ConnectOptions = {}): Promise<Connection> {
     const container = rhea.create_container({ id: opts.clientId ?? `conformance-${Math.random().toString(36).slice(2)}` });

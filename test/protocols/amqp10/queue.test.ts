@@ -200,7 +200,7 @@ describe('AMQP 1.0 queues', () => {
     expect((await api('POST', '/api/queues/relay.b/receive', {})).json.messages[0].body).toBe('to b');
   });
 
-  it('refuses a sender without a target (e.g. a transaction coordinator) with amqp:not-implemented', async () => {
+  it('refuses a sender without a target with amqp:not-implemented (a coordinator target is a transaction controller: transactions.test.ts)', async () => {
     const c = await client();
     const err = await openSender(c.connection, {}).then(() => undefined, (e: unknown) => e);
     expect(linkError(err)?.condition).toBe('amqp:not-implemented');
