@@ -22,6 +22,7 @@
  */
 import rhea, { type AmqpError, type Delivery, type EventContext, type Receiver } from 'rhea';
 import { AmqpFailure, Condition, toAmqpError } from './errors.js';
+import { ReceiverCredit } from './receiver-credit.js';
 import type { LinkContext, ReceivingLink } from './link-context.js';
 import { answerDelivery } from './rhea-internals.js';
 import type { Controller } from './transaction-registry.js';
@@ -30,37 +31,32 @@ import {
 } from './transaction-types.js';
 
 export class CoordinatorLink implements ReceivingLink, Controller {
-  private credit = 0;
-  private inflight = 0;
   private stopped = false;
+
+  private readonly creditWindow: ReceiverCredit;
 
   constructor(
     readonly receiver: Receiver,
     private readonly ctx: LinkContext,
     /** The link's source allows the rejected outcome (else errors detach the link). */
     private readonly canReject: boolean,
-  ) {}
+  ) {
+    this.creditWindow = new ReceiverCredit(receiver, ctx.limits.incomingWindow);
+  }
 
   start(): void {
     this.topUp();
   }
 
   private topUp(): void {
-    if (this.stopped) return;
-    const window = this.ctx.limits.incomingWindow;
-    if (this.credit + this.inflight > window / 2) return;
-    const grant = window - this.credit - this.inflight;
-    if (grant <= 0) return;
-    this.credit += grant;
-    this.receiver.add_credit(grant);
+    if (!this.stopped) this.creditWindow.topUp();
   }
 
   onMessage(context: EventContext): void {
     const raw = this.ctx.takePayload();
     const delivery = context.delivery;
     if (!delivery || this.stopped) return; // after we closed the link: nothing more is declared on it
-    if (this.credit > 0) this.credit -= 1;
-    this.inflight += 1;
+    this.creditWindow.received();
     if (delivery.remote_settled) {
       this.fail({ condition: Condition.notAllowed, description: 'declare and discharge messages must be sent unsettled' });
       return;
@@ -103,7 +99,7 @@ export class CoordinatorLink implements ReceivingLink, Controller {
   }
 
   private settle(delivery: Delivery, state: unknown): void {
-    this.inflight -= 1;
+    this.creditWindow.answered();
     if (this.stopped || this.receiver.is_closed()) return;
     answerDelivery(delivery, state);
     this.topUp();

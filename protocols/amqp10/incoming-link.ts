@@ -19,37 +19,34 @@ import type { Address } from '../../src/core/names.js';
 import type { SendRequest } from '../../src/core/session/send-request.js';
 import { parseAddress } from './address.js';
 import { AmqpFailure, Condition, toAmqpError } from './errors.js';
+import { ReceiverCredit } from './receiver-credit.js';
 import type { LinkContext, ReceivingLink } from './link-context.js';
 import { fromAmqp } from './message-in.js';
 import { answerDelivery, transferTransaction } from './rhea-internals.js';
 import { transactionalOutcome, type TransactionalState } from './transaction-types.js';
 
 export class IncomingLink implements ReceivingLink {
-  private credit = 0;
-  private inflight = 0;
   private stopped = false;
   /** Anonymous relay: authorisation results per `to` address. */
   private readonly relayCache = new Map<string, Address | AmqpFailure>();
+
+  private readonly creditWindow: ReceiverCredit;
 
   constructor(
     readonly receiver: Receiver,
     private readonly ctx: LinkContext,
     /** Fixed target; undefined = anonymous relay. */
     private readonly target: Address | undefined,
-  ) {}
+  ) {
+    this.creditWindow = new ReceiverCredit(receiver, ctx.limits.incomingWindow);
+  }
 
   start(): void {
     this.topUp();
   }
 
   private topUp(): void {
-    if (this.stopped) return;
-    const window = this.ctx.limits.incomingWindow;
-    if (this.credit + this.inflight > window / 2) return;
-    const grant = window - this.credit - this.inflight;
-    if (grant <= 0) return;
-    this.credit += grant;
-    this.receiver.add_credit(grant);
+    if (!this.stopped) this.creditWindow.topUp();
   }
 
   onMessage(context: EventContext): void {
@@ -57,8 +54,7 @@ export class IncomingLink implements ReceivingLink {
     const delivery = context.delivery;
     const m = context.message;
     if (!delivery || !m) return;
-    if (this.credit > 0) this.credit -= 1;
-    this.inflight += 1;
+    this.creditWindow.received();
     let address: Address;
     let inbound: ReturnType<typeof fromAmqp>;
     try {
@@ -106,7 +102,7 @@ export class IncomingLink implements ReceivingLink {
       this.done(delivery, err);
       return;
     }
-    this.inflight -= 1;
+    this.creditWindow.answered();
     answerDelivery(delivery, state);
     this.topUp();
   }
@@ -131,7 +127,7 @@ export class IncomingLink implements ReceivingLink {
   }
 
   private done(delivery: Delivery, err: unknown): void {
-    this.inflight -= 1;
+    this.creditWindow.answered();
     if (err === undefined) {
       delivery.accept();
     } else {
