@@ -38,6 +38,7 @@ export const AMQP_CONDITION_FOR_CODE: Readonly<Record<ErrorCode, string>> = {
   INVALID_FILTER_POLICY: Condition.invalidField,
   INVALID_JSON: Condition.invalidField,
   MESSAGE_TOO_LARGE: Condition.messageSizeExceeded,
+  QUEUE_FULL: Condition.resourceLimitExceeded,
   KIND_MISMATCH: Condition.preconditionFailed,
   ALREADY_EXISTS: Condition.preconditionFailed,
   STORE_CLOSED: Condition.internalError,

@@ -26,6 +26,7 @@ export const MQTT_ERROR_FOR_CODE: Readonly<Record<ErrorCode, MqttErrorMapping>> 
   INVALID_FILTER_POLICY: { connack: 5, publish: 'disconnect' },
   INVALID_JSON: { connack: 5, publish: 'disconnect' },
   MESSAGE_TOO_LARGE: { connack: 5, publish: 'disconnect' },
+  QUEUE_FULL: { connack: 3, publish: 'drop' },
   NOT_FOUND: { connack: 5, publish: 'disconnect' },
   ALREADY_EXISTS: { connack: 5, publish: 'disconnect' },
   KIND_MISMATCH: { connack: 5, publish: 'disconnect' },

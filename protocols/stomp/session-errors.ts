@@ -32,6 +32,7 @@ export const STOMP_ERROR_FOR_CODE: Readonly<Record<ErrorCode, { internal: boolea
   INVALID_FILTER_POLICY: { internal: false },
   INVALID_JSON: { internal: false },
   MESSAGE_TOO_LARGE: { internal: false },
+  QUEUE_FULL: { internal: false },
   NOT_FOUND: { internal: false },
   ALREADY_EXISTS: { internal: false },
   KIND_MISMATCH: { internal: false },

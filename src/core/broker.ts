@@ -12,6 +12,7 @@ import { messageSize, newMessageId, type Message } from './message.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './message-limits.js';
 import { validateName, validatePattern, type Address, type DestinationKind } from './names.js';
 import { Queue } from './queue/queue.js';
+import { defaultExchangePublisher, type DeadLetterPublisher } from './queue/dead-letter-target.js';
 import { DEFAULT_QUEUE_ATTRIBUTES, parseQueueAttributes, type QueueAttributes } from './queue/queue-attributes.js';
 import { TopicRouter, type LiveSink, type LiveSubscription, type PublishResult, type TopicMessage } from './topic/topic-router.js';
 import { parseTopicAttributes, type TopicAttributes } from './topic/topic-attributes.js';
@@ -72,6 +73,11 @@ export class Broker {
   private readonly router: TopicRouter;
   private sweepTimer: TimerHandle | undefined;
   private closed = false;
+  /**
+   * Where queues publish dead-lettered copies (attribute deadLetterExchange). Seam for core
+   * exchanges: route through them when they exist; until then only the default exchange ''.
+   */
+  private readonly deadLetterTo: DeadLetterPublisher;
 
   private constructor(opts: BrokerOptions) {
     this.store = opts.store;
@@ -83,6 +89,7 @@ export class Broker {
     this.topicDefaults = opts.topicDefaults ?? {};
     this.streamDefaults = opts.streamDefaults ?? {};
     this.startedAt = this.clock.now();
+    this.deadLetterTo = defaultExchangePublisher((name) => this.queues.get(name), this.logger);
     this.router = new TopicRouter({
       store: this.store,
       clock: this.clock,
@@ -144,6 +151,12 @@ export class Broker {
       clock: this.clock,
       logger: this.logger,
       deadLetter: (dlq) => this.queues.get(dlq),
+      deadLetterTo: this.deadLetterTo,
+      onUnused: (queue, reason) => {
+        if (this.closed || this.queues.get(name) !== queue) return;
+        this.logger.info({ queue: name, reason }, 'deleting unused queue');
+        this.deleteQueue(name).catch((err: unknown) => this.logger.error({ err, queue: name }, 'deleting unused queue failed'));
+      },
     });
   }
 
@@ -170,6 +183,7 @@ export class Broker {
       if (Object.keys(attributes).length > 0 && !sameAttributes(existing.attributes, parsed)) {
         throw new BrokerError('ALREADY_EXISTS', `queue "${name}" exists with different attributes`);
       }
+      existing.touch(); // a redeclare counts as use (expiresMs)
       return existing;
     }
     return this.openOnce(name, async () => {

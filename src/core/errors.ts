@@ -10,6 +10,7 @@ export const ErrorCodes = {
   INVALID_FILTER_POLICY: { status: 400, message: 'invalid filter policy' },
   INVALID_JSON: { status: 400, message: 'malformed JSON' },
   MESSAGE_TOO_LARGE: { status: 413, message: 'message too large' },
+  QUEUE_FULL: { status: 429, message: 'queue is full' },
   NOT_FOUND: { status: 404, message: 'not found' },
   ALREADY_EXISTS: { status: 409, message: 'already exists' },
   KIND_MISMATCH: { status: 409, message: 'name is in use by a destination of another kind' },

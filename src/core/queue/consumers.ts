@@ -142,7 +142,7 @@ export class PushConsumer implements QueueConsumer, EntryHolder {
     this.host.close(this, opts.requeue !== false);
   }
 
-  info(): ConsumerInfo {
+  info(): Omit<ConsumerInfo, 'active'> {
     return { id: this.id, tag: this.tag, unacked: this.held.size, prefetch: this.prefetchValue, credit: this.creditValue, autoAck: this.autoAck };
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Hands visible messages to whoever can take them: pending long-poll receives first (oldest
- * first, each takes up to its max), then push consumers round-robin among those with capacity.
+ * first, each takes up to its max), then push consumers round-robin among those with capacity
+ * (or only the single active one: single-active-consumer.ts).
  * Also owns the push-consumer lifecycle (ack, nack, close).
  *
  * pump() is re-entrancy safe: a consumer's onMessage may ack, nack, close or send
@@ -15,13 +16,13 @@ import type { QueueRemovals } from './removals.js';
 import type { ReceiptIssuer } from './receipts.js';
 import type { ConsumerInfo, ConsumerOptions, NackOptions, QueueDelivery, ReceivedMessage } from './types.js';
 import { LongPollWaiters } from './waiters.js';
+import { ConsumerRotation } from './single-active-consumer.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
 export class Dispatcher {
   readonly waiters: LongPollWaiters;
-  private consumers: PushConsumer[] = [];
-  private rr = 0;
+  private readonly consumers = new ConsumerRotation<PushConsumer>();
   private nextTag = 1;
   private pumping = false;
   private pumpAgain = false;
@@ -45,7 +46,7 @@ export class Dispatcher {
   }
 
   get consumerCount(): number {
-    return this.consumers.length;
+    return this.consumers.members.length;
   }
 
   // ------------------------------------------------------------------ pumping
@@ -87,8 +88,9 @@ export class Dispatcher {
       if (w.batch.length === 0) return;
       this.waiters.finish(w);
     }
+    const single = this.ctx.attrs().singleActiveConsumer;
     while (core.visible.size > 0 && !this.stopped) {
-      const c = this.nextConsumer();
+      const c = this.consumers.next(single);
       if (!c) return;
       const e = this.takeNext(now);
       if (!e) return;
@@ -96,30 +98,17 @@ export class Dispatcher {
     }
   }
 
-  private nextConsumer(): PushConsumer | undefined {
-    const n = this.consumers.length;
-    for (let i = 0; i < n; i++) {
-      const idx = (this.rr + i) % n;
-      const c = this.consumers[idx]!;
-      if (c.hasCapacity()) {
-        this.rr = (idx + 1) % n;
-        return c;
-      }
-    }
-    return undefined;
-  }
-
-  /** Next deliverable message: drops expired ones and dead-letters those past maxReceiveCount on the way. */
+  /** Next deliverable message: expires and dead-letters (or drops) those past maxReceiveCount on the way. */
   private takeNext(now: number): QueueEntry | undefined {
     for (;;) {
       const e = this.ctx.core.popVisible();
       if (!e) return undefined;
       if (this.removals.isExpired(e, now)) {
-        this.removals.dropExpired(e);
+        this.removals.expire(e, now);
         continue;
       }
       const max = this.ctx.attrs().maxReceiveCount;
-      if (max !== null && e.receiveCount >= max && this.removals.deadLetter(e, 'maxReceiveCount')) continue;
+      if (max !== null && e.receiveCount >= max && this.removals.deliveryLimit(e)) continue;
       return e;
     }
   }
@@ -150,13 +139,15 @@ export class Dispatcher {
 
   addConsumer(opts: ConsumerOptions): PushConsumer {
     const c = new PushConsumer(this.host, opts);
-    this.consumers.push(c);
+    this.consumers.add(c);
+    this.ctx.consumersChanged();
     this.schedulePump();
     return c;
   }
 
   listConsumers(): ConsumerInfo[] {
-    return this.consumers.map((c) => c.info());
+    const single = this.ctx.attrs().singleActiveConsumer;
+    return this.consumers.members.map((c) => ({ ...c.info(), active: this.consumers.isActive(c, single) }));
   }
 
   private deliverPush(c: PushConsumer, e: QueueEntry): void {
@@ -216,30 +207,27 @@ export class Dispatcher {
     } else {
       ctx.core.makeReady(e);
     }
+    ctx.scheduleExpiry();
     this.schedulePump();
   }
 
   private closeConsumer(c: PushConsumer, requeue: boolean): void {
-    const i = this.consumers.indexOf(c);
-    if (i >= 0) {
-      this.consumers.splice(i, 1);
-      if (this.rr > i) this.rr -= 1;
-    }
+    this.consumers.remove(c);
     for (const e of c.held.values()) {
       if (requeue) this.ctx.core.makeReady(e);
       else this.removals.reject(e);
     }
     c.held.clear();
+    this.ctx.scheduleExpiry();
     this.schedulePump();
+    this.ctx.consumersChanged();
   }
 
   /** The queue is closing: end long polls with what they have ([]), detach consumers without requeueing. */
   stop(): void {
     this.stopped = true;
     this.waiters.finishAll();
-    const consumers = this.consumers;
-    this.consumers = [];
-    for (const c of consumers) {
+    for (const c of this.consumers.clear()) {
       c.detach();
       if (!c.onClosed) continue;
       try {

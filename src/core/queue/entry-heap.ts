@@ -1,21 +1,23 @@
 /**
  * An indexed binary min-heap of queue entries: push, pop, peek and remove-by-reference in
  * O(log n), no allocation per operation. Each entry remembers its position in one field
- * (`vIdx` for the visible set, `dIdx` for the due-time set), so an entry can sit in one heap
- * of each kind at most.
+ * (`vIdx` for the visible set, `dIdx` for the due-time set, `xIdx` for the expiry set), so an
+ * entry can sit in one heap of each kind at most.
  *
  * The visible set of a standard queue orders by priority (higher first) then seq; that of a
- * FIFO queue (which only ever holds group heads) by seq. The due set orders by dueAt.
+ * FIFO queue (which only ever holds group heads) by seq. The due set orders by dueAt, the expiry
+ * set by expiresAt.
  * Appending messages in seq order at equal priority costs one comparison per push.
  */
 import type { QueueEntry } from './entry.js';
 
 export type EntryLess = (a: QueueEntry, b: QueueEntry) => boolean;
-type IndexField = 'vIdx' | 'dIdx';
+type IndexField = 'vIdx' | 'dIdx' | 'xIdx';
 
 export const byPriorityThenSeq: EntryLess = (a, b) => (a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq);
 export const bySeq: EntryLess = (a, b) => a.seq < b.seq;
 export const byDueAt: EntryLess = (a, b) => (a.dueAt !== b.dueAt ? a.dueAt < b.dueAt : a.seq < b.seq);
+export const byExpiresAt: EntryLess = (a, b) => (a.expiresAt !== b.expiresAt ? a.expiresAt < b.expiresAt : a.seq < b.seq);
 
 export class EntryHeap {
   private readonly items: QueueEntry[] = [];

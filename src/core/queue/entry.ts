@@ -31,6 +31,8 @@ export interface QueueEntry {
   readonly persisted: boolean;
   /** FIFO message group ('' on standard queues). */
   readonly groupId: string;
+  /** When the message expires (its own expiresAt or enqueue + the queue's messageTtlMs, the earlier); Infinity: never. Retention is separate. */
+  expiresAt: number;
   state: EntryState;
   /** Whether `state` is currently counted in the queue's depth counters. */
   counted: boolean;
@@ -40,6 +42,8 @@ export interface QueueEntry {
   vIdx: number;
   /** Position in the due-time heap, -1 when not in it. */
   dIdx: number;
+  /** Position in the expiry heap (undelivered entries with a finite expiresAt), -1 when not in it. */
+  xIdx: number;
   /** Latest receipt handle of a pull receive (kept after the visibility timeout until the next delivery). */
   receipt: string | undefined;
   /** Push consumer holding it (INFLIGHT push), else null. */
@@ -50,7 +54,7 @@ export interface QueueEntry {
 
 export function createEntry(init: {
   seq: number; id: string; message: Message; enqueuedAt: number; availableAt: number;
-  receiveCount: number; priority: number; persisted: boolean; groupId: string;
+  receiveCount: number; priority: number; persisted: boolean; groupId: string; expiresAt: number;
 }): QueueEntry {
   return {
     seq: init.seq,
@@ -62,11 +66,13 @@ export function createEntry(init: {
     priority: init.priority,
     persisted: init.persisted,
     groupId: init.groupId,
+    expiresAt: init.expiresAt,
     state: READY,
     counted: false,
     dueAt: 0,
     vIdx: -1,
     dIdx: -1,
+    xIdx: -1,
     receipt: undefined,
     holder: null,
     tag: 0,

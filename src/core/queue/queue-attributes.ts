@@ -1,8 +1,10 @@
 /**
- * Queue attributes (SQS semantics) and their validation.
+ * Queue attributes (SQS semantics, plus the RabbitMQ queue arguments as protocol-neutral
+ * attributes: see README.md for the `x-*` argument table) and their validation.
  *
  * Input is JSON-ish and strict: numbers must be numbers (integers), booleans must be booleans;
- * strings are accepted only for `deadLetterQueue`. Besides the canonical millisecond keys, a few
+ * strings are accepted only for `deadLetterQueue`, `deadLetterExchange`, `deadLetterRoutingKey`
+ * and `overflow`. Besides the canonical millisecond keys, a few
  * seconds-based aliases are accepted (SQS users think in seconds):
  *   visibilityTimeoutSeconds, retentionSeconds, delaySeconds, receiveWaitSeconds.
  * Every stored record (`{ ...attributes }`) parses back to the same attributes.
@@ -25,13 +27,40 @@ export interface QueueAttributes {
   receiveWaitMs: number;
   /** Redrive target queue name. */
   deadLetterQueue: string | null;
-  /** 1..1000, required iff deadLetterQueue is set. */
+  /**
+   * 1..1000. Required with deadLetterQueue (SQS redrive: moved on the delivery attempt after this
+   * many). Without one it is a delivery limit (quorum x-delivery-limit N = maxReceiveCount N+1):
+   * dead-lettered to deadLetterExchange (reason delivery_limit), or dropped.
+   */
   maxReceiveCount: number | null;
   /** FIFO only: dedup by SHA-256 of the body when a message has no dedupId. */
   contentBasedDeduplication: boolean;
   /** Default true; non-durable queues never touch the store (temporary queues). */
   durable: boolean;
+  /** Queue-level TTL (x-message-ttl): a message expires this long after enqueue (or at its own expiresAt if earlier). 0..2^32-1. */
+  messageTtlMs: number | null;
+  /** At most this many ready (undelivered: ready or delayed) messages (x-max-length); standard queues only. */
+  maxLength: number | null;
+  /** At most this many body bytes of ready (undelivered) messages (x-max-length-bytes); standard queues only. */
+  maxLengthBytes: number | null;
+  /** What happens to a send past maxLength / maxLengthBytes (x-overflow). Default drop-head. */
+  overflow: QueueOverflow;
+  /** RabbitMQ dead-letter exchange (x-dead-letter-exchange; '' = the default exchange). Exclusive with deadLetterQueue. */
+  deadLetterExchange: string | null;
+  /** Routing key for dead-lettered messages (x-dead-letter-routing-key); null: the message's own. Needs deadLetterExchange. */
+  deadLetterRoutingKey: string | null;
+  /** x-max-priority 1..255: priorities above are capped, absent priority is 0. 0: priority ignored. null (default): core priority as is. */
+  maxPriority: number | null;
+  /** x-single-active-consumer: one push consumer at a time, the oldest attached. */
+  singleActiveConsumer: boolean;
+  /** x-expires: delete the queue after this long unused (no consumer, no receive, no redeclare). 1..2^32-1. */
+  expiresMs: number | null;
+  /** Delete the queue when its last push consumer goes away (after it has had one). */
+  autoDelete: boolean;
 }
+
+export const QUEUE_OVERFLOW_MODES = ['drop-head', 'reject-publish', 'reject-publish-dlx'] as const;
+export type QueueOverflow = (typeof QUEUE_OVERFLOW_MODES)[number];
 
 export const MAX_VISIBILITY_TIMEOUT_MS = 43_200_000;
 export const MIN_RETENTION_MS = 60_000;
@@ -44,6 +73,12 @@ export const MAX_MAX_RECEIVE_COUNT = 1000;
 export const MAX_MESSAGE_BYTES_CEILING = 100 * 1024 * 1024;
 /** FIFO deduplication interval (SQS: 5 minutes). */
 export const DEDUP_WINDOW_MS = 5 * 60_000;
+/** RabbitMQ's bounds: x-message-ttl and x-expires are 32-bit unsigned millisecond counts. */
+export const MAX_MESSAGE_TTL_MS = 0xffff_ffff;
+export const MAX_QUEUE_EXPIRES_MS = 0xffff_ffff;
+export const MAX_MAX_PRIORITY = 255;
+/** Exchange names and routing keys are AMQP short strings. */
+export const MAX_SHORT_STRING_BYTES = 255;
 
 export const DEFAULT_QUEUE_ATTRIBUTES: QueueAttributes = Object.freeze({
   fifo: false,
@@ -56,6 +91,16 @@ export const DEFAULT_QUEUE_ATTRIBUTES: QueueAttributes = Object.freeze({
   maxReceiveCount: null,
   contentBasedDeduplication: false,
   durable: true,
+  messageTtlMs: null,
+  maxLength: null,
+  maxLengthBytes: null,
+  overflow: 'drop-head',
+  deadLetterExchange: null,
+  deadLetterRoutingKey: null,
+  maxPriority: null,
+  singleActiveConsumer: false,
+  expiresMs: null,
+  autoDelete: false,
 }) as QueueAttributes;
 
 export interface QueueAttributeLimits {
@@ -165,10 +210,37 @@ export function parseQueueAttributes(
         out.maxReceiveCount = value === null ? null : integer(key, value, 1, MAX_MAX_RECEIVE_COUNT);
         break;
       case 'contentBasedDeduplication':
-        out.contentBasedDeduplication = bool(key, value);
-        break;
       case 'durable':
-        out.durable = bool(key, value);
+      case 'singleActiveConsumer':
+      case 'autoDelete':
+        out[key] = bool(key, value);
+        break;
+      case 'messageTtlMs':
+        out.messageTtlMs = nullableInteger(key, value, 0, MAX_MESSAGE_TTL_MS);
+        break;
+      case 'maxLength':
+      case 'maxLengthBytes':
+        out[key] = nullableInteger(key, value, 0, Number.MAX_SAFE_INTEGER);
+        break;
+      case 'maxPriority':
+        out.maxPriority = nullableInteger(key, value, 0, MAX_MAX_PRIORITY);
+        break;
+      case 'expiresMs':
+        out.expiresMs = nullableInteger(key, value, 1, MAX_QUEUE_EXPIRES_MS);
+        break;
+      case 'overflow':
+        if (typeof value !== 'string' || !(QUEUE_OVERFLOW_MODES as readonly string[]).includes(value)) {
+          fail(key, `must be one of ${QUEUE_OVERFLOW_MODES.join(', ')}, got ${describe(value)}`);
+        }
+        out.overflow = value as QueueOverflow;
+        break;
+      case 'deadLetterExchange':
+        out.deadLetterExchange = nullableShortString(key, value);
+        // Clearing the exchange clears its routing key unless the input sets it explicitly.
+        if (value === null && !('deadLetterRoutingKey' in input)) out.deadLetterRoutingKey = null;
+        break;
+      case 'deadLetterRoutingKey':
+        out.deadLetterRoutingKey = nullableShortString(key, value);
         break;
     }
   }
@@ -183,8 +255,26 @@ export function parseQueueAttributes(
     if (isFifoName(out.deadLetterQueue) !== fifo) {
       fail('deadLetterQueue', `"${out.deadLetterQueue}" must be ${fifo ? 'a FIFO' : 'a standard'} queue like "${name}"`);
     }
-  } else if (out.maxReceiveCount !== null) {
-    fail('maxReceiveCount', 'only allowed together with deadLetterQueue');
+    if (out.deadLetterExchange !== null) fail('deadLetterExchange', 'cannot be combined with deadLetterQueue (one dead-letter target)');
+  }
+  // Without a dead-letter queue, maxReceiveCount is a delivery limit (x-delivery-limit + 1):
+  // past it the message goes to the dead-letter exchange, or is dropped.
+  if (out.deadLetterRoutingKey !== null && out.deadLetterExchange === null) fail('deadLetterRoutingKey', 'needs deadLetterExchange');
+  if (fifo) {
+    if (out.maxLength !== null) fail('maxLength', 'not supported on FIFO queues');
+    if (out.maxLengthBytes !== null) fail('maxLengthBytes', 'not supported on FIFO queues');
+    if (out.maxPriority !== null) fail('maxPriority', 'FIFO queues ignore priority');
   }
   return out;
+}
+
+function nullableInteger(key: string, v: unknown, min: number, max: number): number | null {
+  return v === null ? null : integer(key, v, min, max);
+}
+
+function nullableShortString(key: string, v: unknown): string | null {
+  if (v === null) return null;
+  if (typeof v !== 'string') fail(key, `must be a string or null, got ${describe(v)}`);
+  if (Buffer.byteLength(v) > MAX_SHORT_STRING_BYTES) fail(key, `must be at most ${MAX_SHORT_STRING_BYTES} bytes`);
+  return v;
 }

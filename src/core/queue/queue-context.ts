@@ -15,6 +15,13 @@ export interface QueueCounters {
   duplicates: number;
   purged: number;
   rejected: number;
+  overflowed: number;
+  refused: number;
+  deliveryLimitDropped: number;
+}
+
+export function newCounters(): QueueCounters {
+  return { enqueued: 0, dequeued: 0, expired: 0, deadLettered: 0, duplicates: 0, purged: 0, rejected: 0, overflowed: 0, refused: 0, deliveryLimitDropped: 0 };
 }
 
 export interface QueueContext {
@@ -30,6 +37,10 @@ export interface QueueContext {
   scheduleDue(): void;
   /** Dispatch in a microtask. */
   schedulePump(): void;
+  /** Re-arm the message-expiry timer if the earliest expiry moved earlier. */
+  scheduleExpiry(): void;
+  /** A push consumer attached or went away (queue expiry, auto-delete). */
+  consumersChanged(): void;
   /** Log (never swallow) the failure of a store write nobody awaits. */
   bg(p: Promise<unknown>, what: string): void;
 }

@@ -1,7 +1,8 @@
 /**
  * The in-memory state machine of one queue: every entry, the visible set (what can be delivered
  * next), the due set (delays and pull visibility deadlines, one clock timer for the earliest),
- * FIFO groups, and depth counters. No I/O, no timers, no delivery: Queue drives it.
+ * the expiry set (undelivered entries with a TTL, one clock timer for the earliest), FIFO
+ * groups, and depth counters (messages by state, undelivered body bytes). No I/O, no timers, no delivery: Queue drives it.
  *
  *   add ──► READY ◄──────────► DELAYED
  *             │ ▲                 ▲
@@ -14,7 +15,7 @@
  * FIFO queue: only READY group heads are in the visible heap (by seq); see fifo-groups.ts.
  */
 import { DELAYED, GONE, INFLIGHT, READY, type EntryState, type QueueEntry } from './entry.js';
-import { byDueAt, byPriorityThenSeq, bySeq, EntryHeap } from './entry-heap.js';
+import { byDueAt, byExpiresAt, byPriorityThenSeq, bySeq, EntryHeap } from './entry-heap.js';
 import { FifoGroups, type FifoGroup } from './fifo-groups.js';
 
 export class QueueCore {
@@ -22,12 +23,14 @@ export class QueueCore {
   readonly entries = new Map<number, QueueEntry>();
   readonly visible: EntryHeap;
   readonly due = new EntryHeap(byDueAt, 'dIdx');
+  /** READY and DELAYED entries with a finite expiresAt (in-flight ones are checked when they return). */
+  readonly expiring = new EntryHeap(byExpiresAt, 'xIdx');
   readonly groups: FifoGroups | null;
   readyCount = 0;
   delayedCount = 0;
   inFlightCount = 0;
-  /** Live entries with a TTL (properties.expiresAt). */
-  ttlCount = 0;
+  /** Body bytes of READY and DELAYED entries (maxLengthBytes). */
+  undeliveredBytes = 0;
 
   constructor(readonly fifo: boolean) {
     this.visible = new EntryHeap(fifo ? bySeq : byPriorityThenSeq, 'vIdx');
@@ -41,7 +44,6 @@ export class QueueCore {
   /** A new entry: DELAYED if availableAt is in the future, else READY. */
   add(e: QueueEntry, now: number): void {
     this.entries.set(e.seq, e);
-    if (e.message.properties.expiresAt !== undefined) this.ttlCount += 1;
     const group = this.groups?.add(e);
     if (e.availableAt > now) {
       this.setState(e, DELAYED);
@@ -52,6 +54,7 @@ export class QueueCore {
       if (group) this.refreshGroup(group);
       else this.visible.push(e);
     }
+    this.trackExpiry(e);
   }
 
   /** Next deliverable entry, taken out of the visible set (still READY until marked in flight or removed). */
@@ -59,10 +62,29 @@ export class QueueCore {
     return this.visible.pop();
   }
 
+  /** READY and DELAYED entries, undelivered (maxLength counts these). */
+  get undeliveredCount(): number {
+    return this.readyCount + this.delayedCount;
+  }
+
+  /** The undelivered entry with the lowest seq (drop-head overflow), skipping in-flight ones. */
+  oldestUndelivered(): QueueEntry | undefined {
+    for (const e of this.entries.values()) if (e.state === READY || e.state === DELAYED) return e;
+    return undefined;
+  }
+
+  /** A new expiry time (the queue's messageTtlMs changed). */
+  setExpiry(e: QueueEntry, expiresAt: number): void {
+    e.expiresAt = expiresAt;
+    this.expiring.remove(e);
+    this.trackExpiry(e);
+  }
+
   /** Delivered: pull (with a visibility deadline) or push (deadline undefined). */
   markInFlight(e: QueueEntry, deadline: number | undefined): void {
     this.visible.remove(e);
     this.due.remove(e);
+    this.expiring.remove(e);
     this.setState(e, INFLIGHT);
     if (deadline !== undefined) {
       e.dueAt = deadline;
@@ -82,6 +104,7 @@ export class QueueCore {
     this.due.remove(e);
     e.holder = null;
     this.setState(e, READY);
+    this.trackExpiry(e);
     if (this.groups) {
       const g = this.groups.get(e.groupId);
       if (g) this.refreshGroup(g);
@@ -96,6 +119,7 @@ export class QueueCore {
     this.due.remove(e);
     e.holder = null;
     this.setState(e, DELAYED);
+    this.trackExpiry(e);
     e.dueAt = at;
     this.due.push(e);
   }
@@ -105,9 +129,9 @@ export class QueueCore {
     if (e.state === GONE) return;
     this.visible.remove(e);
     this.due.remove(e);
+    this.expiring.remove(e);
     this.setState(e, GONE);
     this.entries.delete(e.seq);
-    if (e.message.properties.expiresAt !== undefined) this.ttlCount -= 1;
     e.holder = null;
     if (this.groups) {
       const g = this.groups.remove(e);
@@ -119,12 +143,17 @@ export class QueueCore {
   clear(): void {
     this.visible.clear();
     this.due.clear();
+    this.expiring.clear();
     this.groups?.clear();
     this.entries.clear();
     this.readyCount = 0;
     this.delayedCount = 0;
     this.inFlightCount = 0;
-    this.ttlCount = 0;
+    this.undeliveredBytes = 0;
+  }
+
+  private trackExpiry(e: QueueEntry): void {
+    if (e.expiresAt !== Infinity && e.xIdx < 0 && (e.state === READY || e.state === DELAYED)) this.expiring.push(e);
   }
 
   /** FIFO: put the group's head in the visible set if it is ready (an in-flight or delayed head blocks the group). */
@@ -134,15 +163,16 @@ export class QueueCore {
   }
 
   private setState(e: QueueEntry, next: EntryState): void {
-    if (e.counted) this.adjust(e.state, -1);
+    if (e.counted) this.adjust(e, e.state, -1);
     e.counted = next !== GONE;
-    if (e.counted) this.adjust(next, 1);
+    if (e.counted) this.adjust(e, next, 1);
     e.state = next;
   }
 
-  private adjust(state: EntryState, d: number): void {
+  private adjust(e: QueueEntry, state: EntryState, d: number): void {
     if (state === READY) this.readyCount += d;
     else if (state === DELAYED) this.delayedCount += d;
     else if (state === INFLIGHT) this.inFlightCount += d;
+    if (state === READY || state === DELAYED) this.undeliveredBytes += d * e.message.body.length;
   }
 }

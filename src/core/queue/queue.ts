@@ -1,8 +1,11 @@
 /**
  * A Queue with SQS semantics (visibility timeouts, long polling, delays, retention, TTL,
  * dead-letter redrive, FIFO groups and deduplication) plus push consumers with prefetch,
- * credit and auto-ack. At-least-once: a message leaves the queue only when deleted/acked,
- * expired, dead-lettered, rejected or purged.
+ * credit and auto-ack, and the RabbitMQ queue arguments as attributes (queue TTL, max length
+ * and overflow, dead-letter exchange, max priority, single active consumer, delivery limit,
+ * queue expiry, auto-delete). At-least-once: a message leaves the queue only when
+ * deleted/acked, expired, dead-lettered, dropped by overflow or a delivery limit, rejected or
+ * purged.
  *
  * Dispatch order: pending long-poll receives first (oldest first, each takes up to its max),
  * then push consumers round-robin among those with capacity. Messages go out by priority
@@ -13,9 +16,9 @@
  * Store writes: putMessage on send (persistent message, durable queue), setReceiveCount on each
  * delivery, deleteMessage on ack/delete/expiry/dead-letter. Non-durable queues never touch the store.
  */
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock } from '../clock.js';
 import { BrokerError } from '../errors.js';
-import { DEFAULT_PRIORITY, messageSize, newMessageId, type Message } from '../message.js';
+import { messageSize, newMessageId, type Message } from '../message.js';
 import { isFifoName } from '../names.js';
 import type { Store, StoredMessage } from '../store.js';
 import { silentLogger, type Logger } from '../../log.js';
@@ -25,7 +28,12 @@ import { DedupWindow, contentDedupId } from './dedup-window.js';
 import { Dispatcher } from './dispatcher.js';
 import { QueueRemovals } from './removals.js';
 import { ReceiptIssuer } from './receipts.js';
-import type { QueueContext, QueueCounters } from './queue-context.js';
+import { newCounters, type QueueContext } from './queue-context.js';
+import { QueueTimers } from './queue-timers.js';
+import { QueueExpiry, type UnusedReason } from './queue-expiry.js';
+import { dropHead, hasLengthLimit, wouldOverflow } from './overflow.js';
+import type { DeadLetterPublisher } from './dead-letter-target.js';
+import { checkInt, entryExpiresAt, entryPriority } from './queue-checks.js';
 import {
   DEDUP_WINDOW_MS, MAX_DELAY_MS, MAX_RECEIVE_BATCH, MAX_RECEIVE_WAIT_MS, MAX_VISIBILITY_TIMEOUT_MS,
   type QueueAttributes,
@@ -40,19 +48,15 @@ export interface QueueDeps {
   logger?: Logger;
   /** Resolve a dead-letter target by name (the broker creates it if needed). */
   deadLetter?: (name: string) => Queue | undefined;
+  /** Publish a dead-lettered copy through the dead-letter exchange (attribute deadLetterExchange). */
+  deadLetterTo?: DeadLetterPublisher;
+  /** The queue wants to be deleted: unused for expiresMs, or its last consumer went (autoDelete). */
+  onUnused?: (queue: Queue, reason: UnusedReason) => void;
   /** How often retention and TTL are swept (default 60_000 ms); expired messages are also dropped lazily at dispatch. */
   sweepIntervalMs?: number;
 }
 
-
 export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
-
-function checkInt(what: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new BrokerError('INVALID_ARGUMENT', `${what} must be an integer between ${min} and ${max}, got ${String(v)}`);
-  }
-  return v;
-}
 
 export class Queue {
   readonly name: string;
@@ -60,17 +64,15 @@ export class Queue {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly sweepIntervalMs: number;
   private readonly core: QueueCore;
-  private readonly counters: QueueCounters = { enqueued: 0, dequeued: 0, expired: 0, deadLettered: 0, duplicates: 0, purged: 0, rejected: 0 };
+  private readonly counters = newCounters();
   private readonly dedup = new DedupWindow();
   private readonly receipts = new ReceiptIssuer();
   private readonly removals: QueueRemovals;
   private readonly dispatcher: Dispatcher;
+  private readonly expiry: QueueExpiry;
+  private readonly timers: QueueTimers;
   private seq = 0;
-  private dueTimer: TimerHandle | undefined;
-  private dueTimerAt = Infinity;
-  private sweepTimer: TimerHandle | undefined;
   private closedFlag = false;
 
   private constructor(deps: QueueDeps) {
@@ -82,7 +84,6 @@ export class Queue {
     this.store = deps.store;
     this.clock = deps.clock;
     this.logger = (deps.logger ?? silentLogger).child({ component: 'queue', queue: deps.name });
-    this.sweepIntervalMs = deps.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
     this.core = new QueueCore(deps.attributes.fifo);
     const ctx: QueueContext = {
       name: this.name,
@@ -92,13 +93,22 @@ export class Queue {
       logger: this.logger,
       counters: this.counters,
       attrs: () => this.attrs,
-      scheduleDue: () => this.scheduleDue(),
+      scheduleDue: () => this.timers.scheduleDue(),
       schedulePump: () => this.dispatcher.schedulePump(),
+      scheduleExpiry: () => this.timers.scheduleExpiry(),
+      consumersChanged: () => this.expiry.changed(),
       bg: (p, what) => {
         p.then(undefined, (err: unknown) => this.logger.error({ err }, what));
       },
     };
-    this.removals = new QueueRemovals(ctx, this, deps.deadLetter);
+    this.timers = new QueueTimers({
+      clock: this.clock, core: this.core, logger: this.logger, sweepIntervalMs: deps.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS,
+      removals: () => this.removals, pump: () => this.dispatcher.pump(), schedulePump: () => this.dispatcher.schedulePump(),
+      pruneDedup: (now) => this.dedup.prune(now),
+    });
+    const onUnused = deps.onUnused;
+    this.expiry = new QueueExpiry(this.clock, () => this.attrs, () => this.dispatcher.consumerCount, onUnused && ((reason) => onUnused(this, reason)));
+    this.removals = new QueueRemovals(ctx, this, deps.deadLetter, deps.deadLetterTo);
     this.dispatcher = new Dispatcher(ctx, this.removals, this.receipts);
   }
 
@@ -106,8 +116,8 @@ export class Queue {
   static async open(deps: QueueDeps): Promise<Queue> {
     const q = new Queue(deps);
     if (q.attrs.durable) await q.load();
-    q.scheduleDue();
-    q.scheduleSweep();
+    q.timers.start();
+    q.expiry.changed();
     return q;
   }
 
@@ -121,11 +131,12 @@ export class Queue {
       if (row.seq > this.seq) this.seq = row.seq;
       this.core.add(createEntry({
         seq: row.seq, id: row.id, message: row.message, enqueuedAt: row.enqueuedAt, availableAt: row.availableAt,
-        receiveCount: row.receiveCount, priority: priorityOf(row.message), persisted: true,
-        groupId: this.attrs.fifo ? row.message.groupId ?? '' : '',
+        receiveCount: row.receiveCount, priority: entryPriority(row.message, this.attrs), persisted: true,
+        groupId: this.attrs.fifo ? row.message.groupId ?? '' : '', expiresAt: entryExpiresAt(row.message, row.enqueuedAt, this.attrs),
       }), now);
     }
     this.dedup.load(dedup, now);
+    if (this.attrs.overflow === 'drop-head') dropHead(this.core, this.attrs, this.removals);
     if (rows.length > 0) this.logger.info({ messages: rows.length, dedup: this.dedup.size }, 'queue loaded');
   }
 
@@ -137,12 +148,26 @@ export class Queue {
     return this.closedFlag;
   }
 
-  /** Apply validated attributes (see parseQueueAttributes). fifo and durable cannot change. */
+  /**
+   * Apply validated attributes (see parseQueueAttributes). fifo and durable cannot change. A new
+   * messageTtlMs applies to the messages already queued; a lower limit drops heads at once
+   * (drop-head); a new maxPriority applies to messages enqueued from now on.
+   */
   setAttributes(attrs: QueueAttributes): void {
     if (attrs.fifo !== this.attrs.fifo) throw new BrokerError('INVALID_ATTRIBUTE', 'fifo: cannot change on an existing queue');
     if (attrs.durable !== this.attrs.durable) throw new BrokerError('INVALID_ATTRIBUTE', 'durable: cannot change on an existing queue');
+    const ttlChanged = attrs.messageTtlMs !== this.attrs.messageTtlMs;
     this.attrs = Object.freeze({ ...attrs });
+    if (ttlChanged) for (const e of this.core.entries.values()) this.core.setExpiry(e, entryExpiresAt(e.message, e.enqueuedAt, this.attrs));
+    if (this.attrs.overflow === 'drop-head') dropHead(this.core, this.attrs, this.removals);
+    this.timers.scheduleExpiry();
+    this.expiry.changed();
     this.dispatcher.schedulePump();
+  }
+
+  /** A redeclare (AMQP 0-9-1 queue.declare of an existing queue): counts as use for expiresMs. */
+  touch(): void {
+    this.expiry.touch();
   }
 
   // ------------------------------------------------------------------ producing
@@ -180,9 +205,19 @@ export class Queue {
         return { id: hit.id, seq: hit.seq, duplicate: true };
       }
     }
-    const { entry, commit } = this.enqueue(message, opts.id ?? newMessageId(), now, now + delay, dedupId);
+    const id = opts.id ?? newMessageId();
+    if (a.overflow !== 'drop-head' && hasLengthLimit(a) && wouldOverflow(this.core, a, message.body.length)) this.refuse(message, id, now);
+    const { entry, commit } = this.enqueue(message, id, now, now + delay, dedupId);
     if (commit) await commit;
     return { id: entry.id, seq: entry.seq, duplicate: false };
+  }
+
+  /** reject-publish(-dlx): the send fails; -dlx dead-letters the refused message (reason maxlen). */
+  private refuse(message: Message, id: string, now: number): never {
+    this.counters.refused += 1;
+    if (this.attrs.overflow === 'reject-publish-dlx') this.removals.deadLetterUnqueued(message, id, 'maxlen', now);
+    const a = this.attrs;
+    throw new BrokerError('QUEUE_FULL', `queue "${this.name}" is at its limit (maxLength ${a.maxLength ?? '-'}, maxLengthBytes ${a.maxLengthBytes ?? '-'}, overflow ${a.overflow})`);
   }
 
   /**
@@ -193,26 +228,35 @@ export class Queue {
   acceptDeadLetter(message: Message, id: string): void {
     this.checkOpen();
     const now = this.clock.now();
+    const a = this.attrs;
+    if (a.overflow !== 'drop-head' && hasLengthLimit(a) && wouldOverflow(this.core, a, message.body.length)) {
+      this.counters.refused += 1; // RabbitMQ drops a dead-lettered message its target refuses
+      this.logger.warn({ id }, 'dead-lettered message refused: the queue is at its limit');
+      return;
+    }
     const { commit } = this.enqueue(message, id, now, now, undefined);
     if (commit) commit.then(undefined, (err: unknown) => this.logger.error({ err, id }, 'persisting dead-lettered message failed'));
   }
 
   private enqueue(message: Message, id: string, now: number, availableAt: number, dedupId: string | undefined): { entry: QueueEntry; commit: Promise<void> | undefined } {
     const seq = ++this.seq;
-    const persisted = message.persistent && this.attrs.durable;
+    const a = this.attrs;
+    const persisted = message.persistent && a.durable;
     const entry = createEntry({
-      seq, id, message, enqueuedAt: now, availableAt, receiveCount: 0, priority: priorityOf(message), persisted,
-      groupId: this.attrs.fifo ? message.groupId ?? '' : '',
+      seq, id, message, enqueuedAt: now, availableAt, receiveCount: 0, priority: entryPriority(message, a), persisted,
+      groupId: a.fifo ? message.groupId ?? '' : '', expiresAt: entryExpiresAt(message, now, a),
     });
     let commit: Promise<void> | undefined;
-    const expiresAt = message.properties.expiresAt;
-    if (expiresAt !== undefined && expiresAt <= now) {
-      this.counters.expired += 1; // accepted, but dead on arrival: never stored, never delivered
+    if (entry.expiresAt <= now) {
+      // Accepted, but dead on arrival: never stored, never delivered; dead-lettered if there is a target.
+      if (!this.removals.deadLetterUnqueued(message, id, 'expired', now)) this.counters.expired += 1;
     } else {
       if (persisted) commit = this.store.putMessage(this.stored(entry));
       this.counters.enqueued += 1;
       this.core.add(entry, now);
-      if (entry.availableAt > now) this.scheduleDue();
+      if (a.overflow === 'drop-head' && hasLengthLimit(a)) dropHead(this.core, a, this.removals);
+      if (entry.expiresAt !== Infinity) this.timers.scheduleExpiry();
+      if (entry.availableAt > now) this.timers.scheduleDue();
       else this.dispatcher.schedulePump();
     }
     if (dedupId !== undefined) {
@@ -231,6 +275,7 @@ export class Queue {
   /** SQS ReceiveMessage: up to `max` messages now, or long-poll until at least one is available or the wait ends ([]). */
   async receive(opts: ReceiveOptions = {}): Promise<ReceivedMessage[]> {
     this.checkOpen();
+    this.expiry.touch();
     const max = opts.max === undefined ? 1 : checkInt('max', opts.max, 1, MAX_RECEIVE_BATCH);
     const waitMs = opts.waitMs === undefined ? this.attrs.receiveWaitMs : checkInt('waitMs', opts.waitMs, 0, MAX_RECEIVE_WAIT_MS);
     const vt = opts.visibilityTimeoutMs === undefined
@@ -266,7 +311,7 @@ export class Queue {
       this.dispatcher.schedulePump();
     } else {
       this.core.setDeadline(e, this.clock.now() + timeoutMs);
-      this.scheduleDue();
+      this.timers.scheduleDue();
     }
   }
 
@@ -281,6 +326,11 @@ export class Queue {
   addConsumer(opts: ConsumerOptions): QueueConsumer {
     this.checkOpen();
     return this.dispatcher.addConsumer(opts);
+  }
+
+  /** The push consumer that receives now on a singleActiveConsumer queue (the oldest attached), if any. */
+  activeConsumer(): ConsumerInfo | undefined {
+    return this.dispatcher.listConsumers().find((c) => c.active);
   }
 
   listConsumers(): ConsumerInfo[] {
@@ -327,10 +377,8 @@ export class Queue {
   close(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
-    this.dueTimer?.cancel();
-    this.dueTimer = undefined;
-    this.sweepTimer?.cancel();
-    this.sweepTimer = undefined;
+    this.timers.stop();
+    this.expiry.stop();
     this.dispatcher.stop();
     this.core.clear();
     this.dedup.clear();
@@ -340,60 +388,7 @@ export class Queue {
     if (this.closedFlag) throw new BrokerError('NOT_FOUND', `queue "${this.name}" is closed`);
   }
 
-  // ------------------------------------------------------------------ timers
-
-  /** One clock timer per queue, for the earliest due time (delays and pull visibility deadlines). */
-  private scheduleDue(): void {
-    if (this.closedFlag) return;
-    const top = this.core.due.peek();
-    if (!top) {
-      this.dueTimer?.cancel();
-      this.dueTimer = undefined;
-      this.dueTimerAt = Infinity;
-      return;
-    }
-    if (this.dueTimer && this.dueTimerAt <= top.dueAt) return;
-    this.dueTimer?.cancel();
-    this.dueTimerAt = top.dueAt;
-    this.dueTimer = this.clock.setTimer(Math.max(0, top.dueAt - this.clock.now()), this.onDue);
-  }
-
-  private readonly onDue = (): void => {
-    this.dueTimer = undefined;
-    this.dueTimerAt = Infinity;
-    if (this.closedFlag) return;
-    const now = this.clock.now();
-    for (let top = this.core.due.peek(); top && top.dueAt <= now; top = this.core.due.peek()) {
-      this.core.makeReady(top); // delay over, or visibility timeout over (receipt kept for a late delete)
-    }
-    this.scheduleDue();
-    this.dispatcher.pump();
-  };
-
-  private scheduleSweep(): void {
-    if (this.closedFlag) return;
-    this.sweepTimer = this.clock.setTimer(this.sweepIntervalMs, this.onSweep);
-  }
-
-  private readonly onSweep = (): void => {
-    this.sweepTimer = undefined;
-    if (this.closedFlag) return;
-    const now = this.clock.now();
-    const dropped = this.removals.sweep(now);
-    this.dedup.prune(now);
-    if (dropped > 0) {
-      this.logger.debug({ dropped }, 'expired messages swept');
-      this.dispatcher.schedulePump();
-    }
-    this.scheduleSweep();
-  };
-
   private stored(e: QueueEntry): StoredMessage {
     return { queue: this.name, seq: e.seq, id: e.id, message: e.message, enqueuedAt: e.enqueuedAt, availableAt: e.availableAt, receiveCount: e.receiveCount };
   }
-}
-
-function priorityOf(m: Message): number {
-  const p = m.properties.priority;
-  return typeof p === 'number' && Number.isFinite(p) ? p : DEFAULT_PRIORITY;
 }

@@ -107,6 +107,8 @@ export interface ConsumerInfo {
   prefetch: number;
   credit: number | undefined;
   autoAck: boolean;
+  /** Whether it receives now: always, except the waiting ones of a singleActiveConsumer queue. */
+  active: boolean;
 }
 
 export interface QueueStats {
@@ -123,13 +125,20 @@ export interface QueueStats {
   enqueued: number;
   /** Deleted by ack / deleteMessage / autoAck dispatch. */
   dequeued: number;
-  /** Dropped for TTL (expiresAt) or retention. */
+  /** Dropped for TTL (expiresAt, messageTtlMs) with no dead-letter target, or for retention. */
   expired: number;
+  /** Moved to the dead-letter queue or published to the dead-letter exchange, for any reason. */
   deadLettered: number;
   /** FIFO sends dropped by deduplication. */
   duplicates: number;
   /** Removed by purge(). */
   purged: number;
-  /** Dropped by nack/close with requeue:false and no dead-letter queue. */
+  /** Dropped by nack/close with requeue:false and no dead-letter target. */
   rejected: number;
+  /** Dropped by drop-head overflow (maxLength / maxLengthBytes) with no dead-letter target. */
+  overflowed: number;
+  /** Sends refused by reject-publish / reject-publish-dlx overflow (QUEUE_FULL). */
+  refused: number;
+  /** Dropped past maxReceiveCount (delivery limit) with no dead-letter target. */
+  deliveryLimitDropped: number;
 }

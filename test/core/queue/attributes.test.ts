@@ -19,6 +19,8 @@ describe('parseQueueAttributes', () => {
     expect(DEFAULT_QUEUE_ATTRIBUTES).toMatchObject({
       fifo: false, visibilityTimeoutMs: 30_000, retentionMs: 345_600_000, delayMs: 0, maxMessageBytes: 262_144,
       receiveWaitMs: 0, deadLetterQueue: null, maxReceiveCount: null, contentBasedDeduplication: false, durable: true,
+      messageTtlMs: null, maxLength: null, maxLengthBytes: null, overflow: 'drop-head', deadLetterExchange: null,
+      deadLetterRoutingKey: null, maxPriority: null, singleActiveConsumer: false, expiresMs: null, autoDelete: false,
     });
     expect(parseQueueAttributes('orders.fifo', {}).fifo).toBe(true);
   });
@@ -53,9 +55,10 @@ describe('parseQueueAttributes', () => {
     expect(parseQueueAttributes('q.fifo', { fifo: true, contentBasedDeduplication: true }).contentBasedDeduplication).toBe(true);
   });
 
-  it('requires maxReceiveCount iff deadLetterQueue, of the same kind, not itself', () => {
+  it('requires maxReceiveCount with deadLetterQueue, of the same kind, not itself', () => {
     invalid(() => parseQueueAttributes('q', { deadLetterQueue: 'dlq' }), 'maxReceiveCount');
-    invalid(() => parseQueueAttributes('q', { maxReceiveCount: 3 }), 'maxReceiveCount');
+    // alone, maxReceiveCount is a delivery limit (quorum x-delivery-limit + 1)
+    expect(parseQueueAttributes('q', { maxReceiveCount: 3 }).maxReceiveCount).toBe(3);
     invalid(() => parseQueueAttributes('q', { deadLetterQueue: 'dlq', maxReceiveCount: 0 }), 'maxReceiveCount');
     invalid(() => parseQueueAttributes('q', { deadLetterQueue: 'dlq', maxReceiveCount: 1001 }), 'maxReceiveCount');
     invalid(() => parseQueueAttributes('q', { deadLetterQueue: 'q', maxReceiveCount: 3 }), 'deadLetterQueue');
@@ -75,5 +78,39 @@ describe('parseQueueAttributes', () => {
     expect(merged).toEqual({ ...base, delayMs: 5 });
     expect(parseQueueAttributes('q', { ...merged })).toEqual(merged);
     expect(parseQueueAttributes('q', JSON.parse(JSON.stringify(merged)) as Record<string, unknown>)).toEqual(merged);
+  });
+
+  it('validates the RabbitMQ-argument attributes', () => {
+    const a = parseQueueAttributes('q', {
+      messageTtlMs: 0, maxLength: 0, maxLengthBytes: 1024, overflow: 'reject-publish-dlx', deadLetterExchange: '',
+      deadLetterRoutingKey: 'rk', maxPriority: 255, singleActiveConsumer: true, expiresMs: 1, autoDelete: true,
+    });
+    expect(a).toMatchObject({ messageTtlMs: 0, maxLength: 0, deadLetterExchange: '', maxPriority: 255, expiresMs: 1 });
+    expect(parseQueueAttributes('q', { ...a })).toEqual(a);
+    invalid(() => parseQueueAttributes('q', { messageTtlMs: -1 }), 'messageTtlMs');
+    invalid(() => parseQueueAttributes('q', { messageTtlMs: 2 ** 32 }), 'messageTtlMs');
+    invalid(() => parseQueueAttributes('q', { messageTtlMs: '1000' }), 'messageTtlMs');
+    invalid(() => parseQueueAttributes('q', { maxLength: 1.5 }), 'maxLength');
+    invalid(() => parseQueueAttributes('q', { maxLengthBytes: -1 }), 'maxLengthBytes');
+    invalid(() => parseQueueAttributes('q', { overflow: 'drop-tail' }), 'overflow');
+    invalid(() => parseQueueAttributes('q', { maxPriority: 256 }), 'maxPriority');
+    invalid(() => parseQueueAttributes('q', { expiresMs: 0 }), 'expiresMs');
+    invalid(() => parseQueueAttributes('q', { singleActiveConsumer: 'true' }), 'singleActiveConsumer');
+    invalid(() => parseQueueAttributes('q', { autoDelete: 1 }), 'autoDelete');
+    invalid(() => parseQueueAttributes('q', { deadLetterExchange: 7 }), 'deadLetterExchange');
+    invalid(() => parseQueueAttributes('q', { deadLetterExchange: 'x'.repeat(256) }), 'deadLetterExchange');
+    invalid(() => parseQueueAttributes('q', { deadLetterRoutingKey: 'rk' }), 'deadLetterRoutingKey');
+    invalid(() => parseQueueAttributes('q', { deadLetterExchange: 'dlx', deadLetterQueue: 'dlq', maxReceiveCount: 3 }), 'deadLetterExchange');
+    invalid(() => parseQueueAttributes('q.fifo', { maxLength: 10 }), 'maxLength');
+    invalid(() => parseQueueAttributes('q.fifo', { maxLengthBytes: 10 }), 'maxLengthBytes');
+    invalid(() => parseQueueAttributes('q.fifo', { maxPriority: 10 }), 'maxPriority');
+    // clearing the exchange clears its routing key
+    expect(parseQueueAttributes('q', { deadLetterExchange: null }, a)).toMatchObject({ deadLetterExchange: null, deadLetterRoutingKey: null });
+  });
+
+  it('reads a record stored before these attributes existed', () => {
+    const old = { fifo: false, visibilityTimeoutMs: 30_000, retentionMs: 345_600_000, delayMs: 0, maxMessageBytes: 262_144,
+      receiveWaitMs: 0, deadLetterQueue: null, maxReceiveCount: null, contentBasedDeduplication: false, durable: true };
+    expect(parseQueueAttributes('q', old)).toEqual(DEFAULT_QUEUE_ATTRIBUTES);
   });
 });

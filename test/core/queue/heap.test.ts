@@ -5,7 +5,7 @@ import { byDueAt, byPriorityThenSeq, EntryHeap } from '../../../src/core/queue/e
 import { FifoGroup } from '../../../src/core/queue/fifo-groups.js';
 
 function entry(seq: number, priority: number, dueAt = 0): QueueEntry {
-  const e = createEntry({ seq, id: `id${seq}`, message: createMessage('x'), enqueuedAt: 0, availableAt: 0, receiveCount: 0, priority, persisted: false, groupId: '' });
+  const e = createEntry({ seq, id: `id${seq}`, message: createMessage('x'), enqueuedAt: 0, availableAt: 0, receiveCount: 0, priority, persisted: false, groupId: '', expiresAt: Infinity });
   e.dueAt = dueAt;
   return e;
 }

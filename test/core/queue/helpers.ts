@@ -1,4 +1,6 @@
+import { Broker } from '../../../src/core/broker.js';
 import { ManualClock } from '../../../src/core/clock.js';
+import type { Store } from '../../../src/core/store.js';
 import { createMessage, type Message } from '../../../src/core/message.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import { Queue, type QueueDeps } from '../../../src/core/queue/queue.js';
@@ -59,4 +61,11 @@ export function track<T>(p: Promise<T>): { done: () => boolean; value: () => T |
 export function recorder(): { got: QueueDelivery[]; onMessage: (d: QueueDelivery) => void; bodies: () => string[] } {
   const got: QueueDelivery[] = [];
   return { got, onMessage: (d) => { got.push(d); }, bodies: () => got.map((d) => d.message.body.toString()) };
+}
+
+/** A real Broker on a MemoryStore (or the given store) and a ManualClock. */
+export async function brokerHarness(store: Store = new MemoryStore(), clock = new ManualClock()): Promise<{ broker: Broker; clock: ManualClock; store: Store }> {
+  await store.open();
+  const broker = await Broker.open({ store, clock });
+  return { broker, clock, store };
 }

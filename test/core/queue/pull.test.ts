@@ -238,6 +238,7 @@ describe('Queue pull (SQS receive / delete)', () => {
     expect(q.stats()).toEqual({
       visible: 1, inFlight: 1, delayed: 1, consumers: 0, waiting: 0,
       enqueued: 3, dequeued: 0, expired: 0, deadLettered: 0, duplicates: 0, purged: 0, rejected: 0,
+      overflowed: 0, refused: 0, deliveryLimitDropped: 0,
     });
   });
 
