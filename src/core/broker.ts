@@ -78,6 +78,9 @@ export class Broker {
    * exchanges: route through them when they exist; until then only the default exchange ''.
    */
   private readonly deadLetterTo: DeadLetterPublisher;
+  /** Resolved when load() has opened every destination (dead-lettering during load waits for its target). */
+  private readonly loaded: Promise<void>;
+  private markLoaded: () => void = () => undefined;
 
   private constructor(opts: BrokerOptions) {
     this.store = opts.store;
@@ -89,7 +92,12 @@ export class Broker {
     this.topicDefaults = opts.topicDefaults ?? {};
     this.streamDefaults = opts.streamDefaults ?? {};
     this.startedAt = this.clock.now();
-    this.deadLetterTo = defaultExchangePublisher((name) => this.queues.get(name), this.logger);
+    this.loaded = new Promise((resolve) => { this.markLoaded = resolve; });
+    const publishDeadLetter = defaultExchangePublisher((name) => this.queues.get(name), this.logger);
+    this.deadLetterTo = async (exchange, routingKey, message) => {
+      await this.loaded;
+      return publishDeadLetter(exchange, routingKey, message);
+    };
     this.router = new TopicRouter({
       store: this.store,
       clock: this.clock,
@@ -132,6 +140,7 @@ export class Broker {
       }
     }
     this.scheduleSweep();
+    this.markLoaded();
     this.logger.info({ queues: this.queues.size, topics: this.topics.size, streams: this.streams.size }, 'broker state loaded');
   }
 

@@ -135,3 +135,22 @@ describe('delivery limit (maxReceiveCount without a dead-letter queue: quorum x-
     expect(bodies(await q.receive())).toEqual([]);
   });
 });
+
+describe('dead-lettering while the broker loads', () => {
+  it('waits for the target queue to be loaded (drop-head at load into a queue loaded later)', async () => {
+    const { broker, store, clock } = await brokerHarness();
+    await broker.createQueue('a', { maxLength: 1, deadLetterExchange: '', deadLetterRoutingKey: 'b' });
+    await broker.createQueue('b');
+    await broker.send({ kind: 'queue', name: 'a' }, msg('first'));
+    await broker.close();
+    // a second row, as if written before maxLength was lowered: over the limit at load
+    await store.putMessage({ queue: 'a', seq: 100, id: 'second', message: msg('second'), enqueuedAt: clock.now(), availableAt: clock.now(), receiveCount: 0 });
+    const { Broker } = await import('../../../src/core/broker.js');
+    const again = await Broker.open({ store, clock });
+    await settle();
+    expect(bodies(await again.requireQueue('a').receive())).toEqual(['second']);
+    const [moved] = await again.requireQueue('b').receive();
+    expect(bodies([moved!])).toEqual(['first']);
+    await again.close();
+  });
+});
