@@ -152,6 +152,19 @@ describe('admin API: metrics and health', () => {
     expect(r.text).toMatch(/^# TYPE interchange_store_commit_seconds histogram$/m);
     expect(r.text).toMatch(/^process_resident_memory_bytes \d+$/m);
   });
+
+  it('counts max-length overflow: drop-head drops and reject-publish refusals', async () => {
+    await api(port, 'PUT', '/api/queues/capped-head', { maxLength: 1 });
+    await api(port, 'PUT', '/api/queues/capped-refuse', { maxLength: 1, overflow: 'reject-publish' });
+    for (const body of ['a', 'b', 'c']) await api(port, 'POST', '/api/queues/capped-head/messages', { body });
+    expect((await api(port, 'POST', '/api/queues/capped-refuse/messages', { body: 'a' })).status).toBe(201);
+    expect((await api(port, 'POST', '/api/queues/capped-refuse/messages', { body: 'b' })).status).toBe(429);
+    const r = await api(port, 'GET', '/metrics');
+    expect(r.text).toMatch(/^interchange_queue_overflowed_total\{queue="capped-head"\} 2$/m);
+    expect(r.text).toMatch(/^interchange_queue_messages_visible\{queue="capped-head"\} 1$/m);
+    expect(r.text).toMatch(/^interchange_queue_refused_total\{queue="capped-refuse"\} 1$/m);
+    expect(r.text).toMatch(/^interchange_queue_delivery_limit_dropped_total\{queue="capped-refuse"\} 0$/m);
+  });
 });
 
 describe('admin API: bad input', () => {
