@@ -40,6 +40,7 @@ export const AMQP_CONDITION_FOR_CODE: Readonly<Record<ErrorCode, string>> = {
   MESSAGE_TOO_LARGE: Condition.messageSizeExceeded,
   QUEUE_FULL: Condition.resourceLimitExceeded,
   KIND_MISMATCH: Condition.preconditionFailed,
+  PRECONDITION_FAILED: Condition.preconditionFailed,
   ALREADY_EXISTS: Condition.preconditionFailed,
   STORE_CLOSED: Condition.internalError,
   STORE_FAILED: Condition.internalError,

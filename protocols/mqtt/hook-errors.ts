@@ -30,6 +30,7 @@ export const MQTT_ERROR_FOR_CODE: Readonly<Record<ErrorCode, MqttErrorMapping>> 
   NOT_FOUND: { connack: 5, publish: 'disconnect' },
   ALREADY_EXISTS: { connack: 5, publish: 'disconnect' },
   KIND_MISMATCH: { connack: 5, publish: 'disconnect' },
+  PRECONDITION_FAILED: { connack: 5, publish: 'disconnect' },
   AUTO_CREATE_DISABLED: { connack: 5, publish: 'drop' },
   UNAUTHENTICATED: { connack: 4, publish: 'disconnect' },
   FORBIDDEN: { connack: 5, publish: 'drop' },

@@ -36,6 +36,7 @@ export const STOMP_ERROR_FOR_CODE: Readonly<Record<ErrorCode, { internal: boolea
   NOT_FOUND: { internal: false },
   ALREADY_EXISTS: { internal: false },
   KIND_MISMATCH: { internal: false },
+  PRECONDITION_FAILED: { internal: false },
   AUTO_CREATE_DISABLED: { internal: false },
   UNAUTHENTICATED: { internal: false },
   FORBIDDEN: { internal: false },

@@ -14,7 +14,9 @@ import { validateName, validatePattern, type Address, type DestinationKind } fro
 import { Queue } from './queue/queue.js';
 import { defaultExchangePublisher, type DeadLetterPublisher } from './queue/dead-letter-target.js';
 import { DEFAULT_QUEUE_ATTRIBUTES, parseQueueAttributes, type QueueAttributes } from './queue/queue-attributes.js';
-import { TopicRouter, type LiveSink, type LiveSubscription, type PublishResult, type TopicMessage } from './topic/topic-router.js';
+import {
+  TopicRouter, type LiveSink, type LiveSubscription, type PublishOptions, type PublishResult, type TopicMessage,
+} from './topic/topic-router.js';
 import { parseTopicAttributes, type TopicAttributes } from './topic/topic-attributes.js';
 import type { FilterPolicy } from './topic/filter-policy.js';
 import { Stream } from './stream/stream.js';
@@ -23,6 +25,8 @@ import { StateMap } from './state-map.js';
 import { sameAttributes } from './same-attributes.js';
 import type { Store, SubscriptionRecord } from './store.js';
 import { silentLogger, type Logger } from '../log.js';
+import { ExchangeRegistry } from './exchange/exchange-registry.js';
+import { exchangeHost } from './exchange/broker-host.js';
 
 export interface BrokerOptions {
   store: Store;
@@ -71,6 +75,8 @@ export class Broker {
   private readonly opening = new Map<string, Promise<Queue | Stream>>();
   private readonly stateMaps = new Map<string, Promise<StateMap>>();
   private readonly router: TopicRouter;
+  /** AMQP 0-9-1 exchanges and bindings (src/core/exchange); amq.topic is this broker's topic space. */
+  readonly exchanges: ExchangeRegistry;
   private sweepTimer: TimerHandle | undefined;
   private closed = false;
   /**
@@ -105,6 +111,11 @@ export class Broker {
       enqueue: (queue, m) => this.enqueueFromTopic(queue, m),
       isFifoQueue: (name) => this.queues.get(name)?.attributes.fifo ?? name.endsWith('.fifo'),
     });
+    this.exchanges = new ExchangeRegistry(exchangeHost({
+      clock: this.clock, logger: this.logger, maxMessageBytes: this.maxMessageBytes, queues: this.queues, streams: this.streams,
+      router: this.router, state: (ns) => this.state(ns),
+      publishToTopicSpace: (topic, message, extraTargets) => this.publishToTopicSpace(topic, message, { extraTargets }),
+    }));
   }
 
   /** Open the store's state: every destination, subscription and retained message. */
@@ -139,6 +150,7 @@ export class Broker {
         await this.router.removeSubscription(sub.id);
       }
     }
+    await this.exchanges.load();
     this.scheduleSweep();
     this.markLoaded();
     this.logger.info({ queues: this.queues.size, topics: this.topics.size, streams: this.streams.size }, 'broker state loaded');
@@ -268,6 +280,7 @@ export class Broker {
     queue.close();
     this.queues.delete(name);
     await this.router.removeQueueSubscriptions(name);
+    await this.exchanges.destinationDeleted(name);
     await this.store.deleteDestination('queue', name);
     this.logger.info({ queue: name }, 'queue deleted');
     return true;
@@ -320,11 +333,24 @@ export class Broker {
   /** Publish to a topic: every matching live and queue subscription gets it. Resolves after durable copies are committed. */
   async publish(topic: string, message: Message, opts: { retain?: boolean } = {}): Promise<PublishResult> {
     this.check();
-    this.checkSize(message, Math.min(this.topics.get(topic)?.attributes.maxMessageBytes ?? this.maxMessageBytes, this.maxMessageBytes), `topic "${topic}"`);
+    this.checkTopicSize(topic, message);
     // Topics come into being on first publish without a stored record (MQTT publishes to
     // unbounded sets of names); only topics created with attributes are persisted.
     if (!this.autoCreate && !this.topics.has(topic)) throw new BrokerError('AUTO_CREATE_DISABLED', `topic "${topic}"`);
+    // amq.topic's exchange-to-exchange bindings route core topic publishes too.
+    const extraTargets = this.exchanges.topicSpaceTargets(topic, message);
+    return this.router.publish(topic, message, extraTargets ? { ...opts, extraTargets } : opts);
+  }
+
+  /** A topic publish as amq.topic makes it: no auto-create check (the exchange always exists). */
+  private async publishToTopicSpace(topic: string, message: Message, opts: PublishOptions): Promise<PublishResult> {
+    this.check();
+    this.checkTopicSize(topic, message);
     return this.router.publish(topic, message, opts);
+  }
+
+  private checkTopicSize(topic: string, message: Message): void {
+    this.checkSize(message, Math.min(this.topics.get(topic)?.attributes.maxMessageBytes ?? this.maxMessageBytes, this.maxMessageBytes), `topic "${topic}"`);
   }
 
   subscribeLive(pattern: string, sink: LiveSink, opts: { filterPolicy?: FilterPolicy | string | object } = {}): LiveSubscription {
@@ -407,6 +433,7 @@ export class Broker {
     if (!stream) return false;
     stream.close();
     this.streams.delete(name);
+    await this.exchanges.destinationDeleted(name);
     await this.store.deleteDestination('stream', name);
     this.logger.info({ stream: name }, 'stream deleted');
     return true;
@@ -469,6 +496,7 @@ export class Broker {
     if (this.closed) return;
     this.closed = true;
     this.sweepTimer?.cancel();
+    this.exchanges.close();
     this.router.close();
     for (const q of this.queues.values()) q.close();
     for (const s of this.streams.values()) s.close();

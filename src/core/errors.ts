@@ -14,6 +14,7 @@ export const ErrorCodes = {
   NOT_FOUND: { status: 404, message: 'not found' },
   ALREADY_EXISTS: { status: 409, message: 'already exists' },
   KIND_MISMATCH: { status: 409, message: 'name is in use by a destination of another kind' },
+  PRECONDITION_FAILED: { status: 406, message: 'precondition failed' },
   AUTO_CREATE_DISABLED: { status: 404, message: 'destination does not exist and auto-create is disabled' },
   UNAUTHENTICATED: { status: 401, message: 'authentication failed' },
   FORBIDDEN: { status: 403, message: 'not authorized' },

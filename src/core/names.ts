@@ -2,11 +2,18 @@
  * Core destination names: hierarchical, `.` between levels (ActiveMQ style).
  * Patterns (topic subscriptions only) may use `*` for exactly one level and `>` for
  * one or more trailing levels. Front-ends translate their own syntax to this one.
+ *
+ * Core-internal patterns (amq.topic bindings made by the exchange module, src/core/exchange)
+ * may also use `**`: zero or more levels, anywhere (RabbitMQ's `#`). Users cannot write it:
+ * validatePattern refuses it unless asked with `{ zeroOrMore: true }`, and no concrete name
+ * can contain it (names refuse `*`).
  */
 import { BrokerError } from './errors.js';
 
 export const MAX_NAME_LENGTH = 1024;
 export const FIFO_SUFFIX = '.fifo';
+/** Core-internal pattern level: zero or more levels (RabbitMQ topic `#`). */
+export const ZERO_OR_MORE = '**';
 
 export type DestinationKind = 'queue' | 'topic' | 'stream';
 
@@ -34,11 +41,15 @@ export function validateName(name: unknown, what = 'name'): string {
   return name;
 }
 
-/** A subscription pattern: `*` must be a whole level, `>` a whole last level. Throws INVALID_NAME. */
-export function validatePattern(pattern: unknown, what = 'pattern'): string {
+/**
+ * A subscription pattern: `*` must be a whole level, `>` a whole last level. With
+ * `zeroOrMore` (core-internal callers only) a whole `**` level is accepted too. Throws INVALID_NAME.
+ */
+export function validatePattern(pattern: unknown, what = 'pattern', opts: { zeroOrMore?: boolean } = {}): string {
   checkCommon(pattern, what);
   const levels = pattern.split('.');
   levels.forEach((level, i) => {
+    if (opts.zeroOrMore === true && level === ZERO_OR_MORE) return;
     if (level.includes('*') && level !== '*') throw new BrokerError('INVALID_NAME', `${what} "${pattern}": * must be a whole level`);
     if (level.includes('>') && (level !== '>' || i !== levels.length - 1)) {
       throw new BrokerError('INVALID_NAME', `${what} "${pattern}": > must be the whole last level`);

@@ -4,6 +4,8 @@
  * Names are `.`-separated levels. In a pattern:
  *   `*`  matches exactly one level          (`a.*`  matches `a.b`, not `a` nor `a.b.c`)
  *   `>`  matches one or more trailing levels (`a.>`  matches `a.b` and `a.b.c`, not `a`)
+ *   `**` matches zero or more levels, anywhere (`a.**.b` matches `a.b` and `a.x.y.b`): RabbitMQ's
+ *        `#`, core-internal (amq.topic bindings, see ../names.ts ZERO_OR_MORE); users cannot write it
  *
  * MQTT rule for system topics: a name whose first level starts with `$` is never matched by a
  * pattern whose first level is a wildcard (`$SYS.x` is matched by `$SYS.>` and `$SYS.*`, but not
@@ -14,6 +16,7 @@
 
 const SINGLE = '*';
 const MULTI = '>';
+const ANY = '**';
 
 function isSystemName(firstLevel: string): boolean {
   return firstLevel.charCodeAt(0) === 36; /* '$' */
@@ -24,7 +27,8 @@ export function matchesPattern(pattern: string, name: string): boolean {
   if (pattern === name) return true;
   const p = pattern.split('.');
   const n = name.split('.');
-  if (isSystemName(n[0]!) && (p[0] === SINGLE || p[0] === MULTI)) return false;
+  if (isSystemName(n[0]!) && (p[0] === SINGLE || p[0] === MULTI || p[0] === ANY)) return false;
+  if (p.includes(ANY)) return matchLevels(p, 0, n, 0);
   for (let i = 0; i < p.length; i++) {
     const level = p[i]!;
     if (level === MULTI) return n.length > i; // at least one level left for `>`
@@ -32,6 +36,19 @@ export function matchesPattern(pattern: string, name: string): boolean {
     if (level !== SINGLE && level !== n[i]) return false;
   }
   return p.length === n.length;
+}
+
+/** Backtracking match for patterns with `**` (rare: amq.topic bindings with `#`). */
+function matchLevels(p: string[], i: number, n: string[], j: number): boolean {
+  if (i === p.length) return j === n.length;
+  const level = p[i]!;
+  if (level === ANY) {
+    for (let k = j; k <= n.length; k++) if (matchLevels(p, i + 1, n, k)) return true;
+    return false;
+  }
+  if (level === MULTI) return n.length > j;
+  if (j >= n.length) return false;
+  return (level === SINGLE || level === n[j]) && matchLevels(p, i + 1, n, j + 1);
 }
 
 interface Node<T> {
@@ -43,14 +60,16 @@ interface Node<T> {
   children: Map<string, Node<T>> | null;
   /** Child for `*`. */
   star: Node<T> | null;
+  /** Child for `**` (zero or more levels). */
+  any: Node<T> | null;
 }
 
 function newNode<T>(): Node<T> {
-  return { values: null, rest: null, children: null, star: null };
+  return { values: null, rest: null, children: null, star: null, any: null };
 }
 
 function isEmptyNode<T>(n: Node<T>): boolean {
-  return n.values === null && n.rest === null && n.children === null && n.star === null;
+  return n.values === null && n.rest === null && n.children === null && n.star === null && n.any === null;
 }
 
 /**
@@ -68,6 +87,8 @@ export class SubscriptionIndex<T> {
   /** How many values are registered under more than one pattern. */
   private multi = 0;
   private pairs = 0;
+  /** Pairs whose pattern has a `**` level: a value can then be reached along several paths. */
+  private anyPairs = 0;
 
   /** Number of (pattern, value) pairs in the index. */
   get size(): number {
@@ -85,6 +106,8 @@ export class SubscriptionIndex<T> {
       const level = levels[i]!;
       if (level === SINGLE) {
         node = node.star ??= newNode<T>();
+      } else if (level === ANY) {
+        node = node.any ??= newNode<T>();
       } else {
         const children = (node.children ??= new Map());
         let child = children.get(level);
@@ -96,6 +119,7 @@ export class SubscriptionIndex<T> {
     if (set.has(value)) return false;
     set.add(value);
     this.pairs += 1;
+    if (levels.includes(ANY)) this.anyPairs += 1;
     const count = (this.refs.get(value) ?? 0) + 1;
     this.refs.set(value, count);
     if (count === 2) this.multi += 1;
@@ -108,6 +132,7 @@ export class SubscriptionIndex<T> {
     const removed = this.removeAt(this.root, levels, 0, value);
     if (!removed) return false;
     this.pairs -= 1;
+    if (levels.includes(ANY)) this.anyPairs -= 1;
     const count = (this.refs.get(value) ?? 1) - 1;
     if (count === 0) this.refs.delete(value);
     else this.refs.set(value, count);
@@ -130,6 +155,11 @@ export class SubscriptionIndex<T> {
     if (level === SINGLE) {
       if (!node.star || !this.removeAt(node.star, levels, i + 1, value)) return false;
       if (isEmptyNode(node.star)) node.star = null;
+      return true;
+    }
+    if (level === ANY) {
+      if (!node.any || !this.removeAt(node.any, levels, i + 1, value)) return false;
+      if (isEmptyNode(node.any)) node.any = null;
       return true;
     }
     const child = node.children?.get(level!);
@@ -156,11 +186,13 @@ export class SubscriptionIndex<T> {
     } else {
       this.collect(root, levels, 0, out);
     }
-    if (this.multi > 0 && out.length - start > 1) dedupeTail(out, start);
+    if ((this.multi > 0 || this.anyPairs > 0) && out.length - start > 1) dedupeTail(out, start);
     return out;
   }
 
   private collect(node: Node<T>, levels: string[], i: number, out: T[]): void {
+    // `**` here consumes zero or more of the remaining levels.
+    if (node.any) for (let k = i; k <= levels.length; k++) this.collect(node.any, levels, k, out);
     if (i === levels.length) {
       if (node.values) for (const v of node.values) out.push(v);
       return;
@@ -180,6 +212,7 @@ export class SubscriptionIndex<T> {
       if (node.rest) for (const v of node.rest) out.push([[...prefix, MULTI].join('.'), v]);
       if (node.children) for (const [level, child] of node.children) walk(child, [...prefix, level]);
       if (node.star) walk(node.star, [...prefix, SINGLE]);
+      if (node.any) walk(node.any, [...prefix, ANY]);
     };
     walk(this.root, []);
     return out;
@@ -190,9 +223,11 @@ export class SubscriptionIndex<T> {
     this.root.rest = null;
     this.root.children = null;
     this.root.star = null;
+    this.root.any = null;
     this.refs.clear();
     this.multi = 0;
     this.pairs = 0;
+    this.anyPairs = 0;
   }
 }
 

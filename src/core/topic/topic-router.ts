@@ -72,6 +72,18 @@ export interface PublishOptions {
   id?: string;
   /** Identity of the publishing connection, for noLocal subscriptions. */
   origin?: string;
+  /**
+   * More destinations of this one publish (queues an exchange routed it to, src/core/exchange).
+   * Each is one more copy unless a queue subscription of the topic already targets that name
+   * (a queue gets at most one copy per publish); counted in `delivered` like queue copies.
+   */
+  extraTargets?: readonly ExtraTarget[];
+}
+
+/** A destination added to a publish by its caller, by queue (or stream) name. */
+export interface ExtraTarget {
+  queue: string;
+  enqueue(m: TopicMessage): Promise<unknown>;
 }
 
 interface TopicState {
@@ -310,6 +322,17 @@ export class TopicRouter {
       (queueSubs ??= []).push(sub);
       (copies ??= []).push(this.enqueueCopy(queue, tm));
     }
+    if (opts.extraTargets !== undefined) {
+      for (const target of opts.extraTargets) {
+        if (queueSubs !== undefined) {
+          targets ??= new Set(queueSubs.map((q) => q.record.queue));
+          if (targets.has(target.queue)) continue;
+          targets.add(target.queue);
+        }
+        (queueSubs ??= []).push(extraSub(topic, target.queue, tm.publishedAt));
+        (copies ??= []).push(callTarget(target, tm));
+      }
+    }
     state.delivered += live;
     state.dropped += dropped;
     this.totals.delivered += live;
@@ -432,6 +455,20 @@ export class TopicRouter {
   /** Dedup ids currently remembered for a FIFO topic (for tests and metrics). */
   dedupWindowSize(topic: string): number {
     return this.dedup.size(topic);
+  }
+}
+
+/** Counters holder for an extra target, so settle() treats it like a queue subscription. */
+function extraSub(topic: string, queue: string, at: number): QueueSub {
+  const record = { id: `extra:${queue}`, pattern: topic, queue, filterPolicy: null, createdAt: at, attributes: {} };
+  return { kind: 'queue', record, filter: null, delivered: 0, failed: 0 };
+}
+
+function callTarget(target: ExtraTarget, tm: TopicMessage): Promise<unknown> {
+  try {
+    return target.enqueue(tm);
+  } catch (err) {
+    return Promise.reject(err);
   }
 }
 

@@ -96,7 +96,7 @@ export class TopicSubscriptions {
     for (const rec of records) {
       let filter: FilterPolicy | null;
       try {
-        validatePattern(rec.pattern, 'subscription pattern');
+        validatePattern(rec.pattern, 'subscription pattern', { zeroOrMore: true });
         validateName(rec.queue, 'subscription queue');
         filter = toFilter(rec.filterPolicy);
       } catch (err) {
@@ -132,7 +132,8 @@ export class TopicSubscriptions {
    *  - A concrete FIFO topic (pattern without wildcards, FIFO) only accepts FIFO queues.
    */
   async addQueue(input: QueueSubscriptionInput): Promise<SubscriptionRecord> {
-    const pattern = validatePattern(input.pattern, 'subscription pattern');
+    // `**` reaches here only from the core (amq.topic bindings); the Broker refuses it from users.
+    const pattern = validatePattern(input.pattern, 'subscription pattern', { zeroOrMore: true });
     const queue = validateName(input.queue, 'subscription queue');
     const filter = toFilter(input.filterPolicy);
     const filterPolicy = filter ? filter.source : null;
