@@ -35,13 +35,16 @@ export const STORE_TYPES: readonly StoreType[] = ['sqlite', 'memory', 'postgres'
 
 export type AclPermission = 'read' | 'write' | 'admin';
 export const ACL_PERMISSIONS: readonly AclPermission[] = ['read', 'write', 'admin'];
-export const DESTINATION_KINDS: readonly DestinationKind[] = ['queue', 'topic', 'stream'];
+/** What an ACL entry can name: the core destination kinds and AMQP 0-9-1 exchanges. */
+export type AclKind = DestinationKind | 'exchange';
+/** ACL kinds (the default of an entry's `kinds`): the destination kinds and `exchange`. */
+export const DESTINATION_KINDS: readonly AclKind[] = ['queue', 'topic', 'stream', 'exchange'];
 
 export interface AclEntry {
   /** A user name, `group:NAME`, or `*` (everyone, including anonymous clients). */
   principal: string;
-  /** Destination kinds the entry applies to; defaults to all three. */
-  kinds: DestinationKind[];
+  /** Kinds the entry applies to; defaults to all four. */
+  kinds: AclKind[];
   /** Core name pattern: `.`-separated levels, `*` = exactly one level, `>` = one or more trailing levels. */
   pattern: string;
   /** `admin` implies `read` and `write`. */

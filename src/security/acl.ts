@@ -11,11 +11,18 @@
  *   ACL `>` covers any non-empty rest, wildcards included;
  *   an ACL literal covers only the identical literal.
  * So `orders.*` allows subscribing to `orders.*` and `orders.eu`, but not `orders.>`.
+ * A core-internal `**` level (zero or more levels, from amq.topic bindings with `#`) is covered
+ * only by an ACL `>`, and only when the name cannot end there: `a.>` covers `a.**.b` but not
+ * `a.**` (which matches `a` itself); `>` covers `**`.
  */
-import type { AclEntry, AclPermission } from '../config/schema.js';
-import type { DestinationKind } from '../core/names.js';
+import type { AclEntry, AclKind, AclPermission } from '../config/schema.js';
 
 export type Permission = AclPermission;
+/** What an ACL decision is about: a queue, topic, stream or exchange by name. */
+export interface AclAddress {
+  kind: AclKind;
+  name: string;
+}
 
 export function patternCovers(aclPattern: string, name: string): boolean {
   return coversLevels(aclPattern.split('.'), name.split('.'));
@@ -24,9 +31,10 @@ export function patternCovers(aclPattern: string, name: string): boolean {
 function coversLevels(acl: string[], name: string[]): boolean {
   for (let i = 0; i < acl.length; i++) {
     const a = acl[i]!;
-    if (a === '>') return i === acl.length - 1 && name.length > i;
+    if (a === '>') return i === acl.length - 1 && name.length > i && (i === 0 || name.slice(i).some((l) => l !== '**'));
     if (i >= name.length) return false;
     const n = name[i]!;
+    if (n === '**') return false;
     if (a === '*') {
       if (n === '>') return false;
     } else if (a !== n) {
@@ -62,7 +70,7 @@ export function aclAllows(
   acl: readonly AclEntry[],
   subject: AclSubject,
   permission: Permission,
-  address: { kind: DestinationKind; name: string },
+  address: AclAddress,
 ): boolean {
   return acl.some(
     (e) => e.kinds.includes(address.kind) && grants(e, permission) && entryAppliesTo(e, subject) && patternCovers(e.pattern, address.name),

@@ -20,9 +20,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { AclEntry, Config } from '../config/schema.js';
-import { DESTINATION_KINDS } from '../config/schema.js';
 import { BrokerError } from '../core/errors.js';
 import type { DestinationKind } from '../core/names.js';
+import type { AclAddress } from './acl.js';
 import { type Logger, silentLogger } from '../log.js';
 import { aclAllows, entryAppliesTo, type Permission } from './acl.js';
 import { DEFAULT_SCRYPT_PARAMS, KEY_BYTES, parsePasswordHash, SALT_BYTES, verifyPassword } from './password-hash.js';
@@ -36,6 +36,9 @@ export interface Principal {
 }
 
 export const ANONYMOUS_NAME = 'anonymous';
+
+/** The kinds the admin API manages: admin on `>` of each makes an admin (exchanges not needed). */
+const ADMIN_API_KINDS: readonly DestinationKind[] = ['queue', 'topic', 'stream'];
 
 export interface SecurityManagerOptions {
   /** How long a successful password verification is remembered; 0 disables the cache. Default 60 000. */
@@ -173,22 +176,22 @@ export class SecurityManager {
     return this.users.size === 0 || !principal.anonymous;
   }
 
-  authorize(principal: Principal, permission: Permission, address: { kind: DestinationKind; name: string }): boolean {
+  authorize(principal: Principal, permission: Permission, address: AclAddress): boolean {
     if (this.unrestricted(principal)) return true;
     return aclAllows(this.acl, principal, permission, address);
   }
 
-  assertAuthorized(principal: Principal, permission: Permission, address: { kind: DestinationKind; name: string }): void {
+  assertAuthorized(principal: Principal, permission: Permission, address: AclAddress): void {
     if (!this.authorize(principal, permission, address)) {
       const who = principal.anonymous ? 'anonymous client' : `user ${principal.name}`;
       throw new BrokerError('FORBIDDEN', `${who} may not ${permission} ${address.kind} ${address.name}`);
     }
   }
 
-  /** Admin on every name (`>`) of every kind: may use the admin API. */
+  /** Admin on every name (`>`) of queues, topics and streams: may use the admin API. */
   isAdmin(principal: Principal): boolean {
     if (this.unrestricted(principal)) return true;
-    return DESTINATION_KINDS.every((kind) =>
+    return ADMIN_API_KINDS.every((kind) =>
       this.acl.some((e) => e.pattern === '>' && e.kinds.includes(kind) && e.allow.includes('admin') && entryAppliesTo(e, principal)),
     );
   }

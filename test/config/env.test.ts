@@ -48,7 +48,7 @@ describe('environment overrides', () => {
     expect(c.destinations.autoCreate).toBe(false);
     expect(c.destinations.topicDefaults).toEqual({ fifo: false });
     expect(c.security.anonymous).toBe('always');
-    expect(c.security.acl).toEqual([{ principal: '*', pattern: 'public.>', allow: ['read'], kinds: ['queue', 'topic', 'stream'] }]);
+    expect(c.security.acl).toEqual([{ principal: '*', pattern: 'public.>', allow: ['read'], kinds: ['queue', 'topic', 'stream', 'exchange'] }]);
   });
 
   it('store type and url from the environment', () => {

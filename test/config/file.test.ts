@@ -90,7 +90,7 @@ describe('config file', () => {
     [{ security: { acl: [{ principal: '*', pattern: '>' }] } }, 'security.acl[0].allow: missing required key'],
     [{ security: { acl: [{ principal: '*', pattern: '>', allow: [] }] } }, 'security.acl[0].allow: expected a non-empty array, got []'],
     [{ security: { acl: [{ principal: '*', pattern: '>', allow: ['delete'] }] } }, 'security.acl[0].allow[0]: expected one of "read", "write", "admin", got "delete"'],
-    [{ security: { acl: [{ principal: '*', pattern: '>', allow: ['read'], kinds: ['exchange'] }] } }, 'security.acl[0].kinds[0]: expected one of "queue", "topic", "stream", got "exchange"'],
+    [{ security: { acl: [{ principal: '*', pattern: '>', allow: ['read'], kinds: ['vhost'] }] } }, 'security.acl[0].kinds[0]: expected one of "queue", "topic", "stream", "exchange", got "vhost"'],
     [{ destinations: { autoCreate: 'yes' } }, 'destinations.autoCreate: expected a boolean (true or false), got "yes"'],
     [{ destinations: { queueDefaults: [] } }, 'destinations.queueDefaults: expected an object, got []'],
     [{ limits: { maxMessageBytes: 0 } }, 'limits.maxMessageBytes: expected an integer 1..2147483647, got 0'],

@@ -37,3 +37,16 @@ export function checkArguments(args: unknown, what: string): Record<string, Valu
 export function copyBinding(b: Binding): Binding {
   return { source: b.source, destination: { ...b.destination }, routingKey: b.routingKey, arguments: { ...b.arguments } };
 }
+
+/** Check a binding from a caller (shape, key, arguments); the routing key defaults to `''`. */
+export function normalizeBinding(input: Binding): Binding {
+  if (typeof input !== 'object' || input === null) throw new BrokerError('INVALID_ARGUMENT', 'binding must be an object');
+  const d = input.destination as Binding['destination'] | undefined;
+  if (typeof input.source !== 'string') throw new BrokerError('INVALID_ARGUMENT', 'binding source must be an exchange name');
+  if (!d || (d.kind !== 'queue' && d.kind !== 'exchange') || typeof d.name !== 'string') {
+    throw new BrokerError('INVALID_ARGUMENT', 'binding destination must be { kind: "queue" | "exchange", name }');
+  }
+  const routingKey = input.routingKey ?? '';
+  if (typeof routingKey !== 'string') throw new BrokerError('INVALID_ARGUMENT', 'binding routing key must be a string');
+  return { source: input.source, destination: { kind: d.kind, name: d.name }, routingKey, arguments: checkArguments(input.arguments, 'binding') };
+}

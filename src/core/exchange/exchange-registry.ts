@@ -12,19 +12,20 @@ import { messageSize, type Message } from '../message.js';
 import type { StateMap } from '../state-map.js';
 import type { SubscriptionRecord } from '../store.js';
 import type { ExtraTarget } from '../topic/topic-router.js';
-import { isTypedValue, valueToStringLike, type Value } from '../values.js';
+import type { Value } from '../values.js';
 import type { Logger } from '../../log.js';
-import { argumentsToJson, bindingId, checkArguments, copyBinding } from './binding-identity.js';
+import { argumentsToJson, bindingId, copyBinding, normalizeBinding } from './binding-identity.js';
 import { createBindingTable, type BindingEntry, type BindingTable } from './binding-table.js';
 import type { ExchangeHost } from './exchange-host.js';
 import { BUILT_IN_EXCHANGES, RESERVED_PREFIX, validateExchangeName } from './exchange-names.js';
+import { alternateOf, assertEquivalent, copyInfo, parseSpec } from './exchange-spec.js';
 import {
   argumentsFromJson, BINDING_KEY_PREFIX, decodeBinding, decodeExchange, encodeBinding, encodeExchange, EXCHANGE_KEY_PREFIX, EXCHANGE_STATE_NAMESPACE,
 } from './exchange-records.js';
 import { deliverCopies, planRoute, type RoutableExchange } from './exchange-routing.js';
 import { isCoreTopicName, topicBindingKey, topicBindingPattern } from './topic-key.js';
 import {
-  ALTERNATE_EXCHANGE_ARGUMENT, DEFAULT_EXCHANGE, EXCHANGE_TYPES, TOPIC_SPACE_EXCHANGE,
+  DEFAULT_EXCHANGE, TOPIC_SPACE_EXCHANGE,
   type Binding, type BindingFilter, type ExchangeInfo, type ExchangePublishResult, type ExchangeSpec,
 } from './types.js';
 
@@ -399,61 +400,6 @@ export class ExchangeRegistry {
 
 function destKey(kind: 'queue' | 'exchange', name: string): string {
   return `${kind}:${name}`;
-}
-
-function copyInfo(info: ExchangeInfo): ExchangeInfo {
-  return { ...info, arguments: { ...info.arguments } };
-}
-
-/** Text of a string-like argument (string, symbol, or UTF-8 bytes as 0-9-1 long strings arrive). */
-function argumentText(v: Value | undefined): string | undefined {
-  const s = valueToStringLike(v);
-  if (s !== undefined) return s;
-  return isTypedValue(v) && v.type === 'binary' ? v.value.toString('utf8') : undefined;
-}
-
-function alternateOf(spec: ExchangeSpec): string | undefined {
-  return Object.hasOwn(spec.arguments, ALTERNATE_EXCHANGE_ARGUMENT) ? argumentText(spec.arguments[ALTERNATE_EXCHANGE_ARGUMENT]) : undefined;
-}
-
-function parseSpec(name: string, spec: ExchangeSpec): ExchangeSpec {
-  if (typeof spec !== 'object' || spec === null) throw new BrokerError('INVALID_ARGUMENT', 'exchange spec must be an object');
-  if (!EXCHANGE_TYPES.includes(spec.type)) throw new BrokerError('INVALID_ARGUMENT', `unknown exchange type ${JSON.stringify(spec.type)}`);
-  for (const f of ['durable', 'autoDelete', 'internal'] as const) {
-    if (typeof spec[f] !== 'boolean') throw new BrokerError('INVALID_ARGUMENT', `exchange ${f} must be a boolean`);
-  }
-  const args = checkArguments(spec.arguments, `exchange "${name}"`);
-  if (Object.hasOwn(args, ALTERNATE_EXCHANGE_ARGUMENT) && argumentText(args[ALTERNATE_EXCHANGE_ARGUMENT]) === undefined) {
-    throw new BrokerError('PRECONDITION_FAILED', `invalid arg '${ALTERNATE_EXCHANGE_ARGUMENT}' for exchange "${name}": must be a string`);
-  }
-  return { type: spec.type, durable: spec.durable, autoDelete: spec.autoDelete, internal: spec.internal, arguments: args };
-}
-
-function assertEquivalent(current: ExchangeInfo, wanted: ExchangeSpec): void {
-  const fields: Array<[string, unknown, unknown]> = [
-    ['type', current.type, wanted.type],
-    ['durable', current.durable, wanted.durable],
-    ['auto_delete', current.autoDelete, wanted.autoDelete],
-    ['internal', current.internal, wanted.internal],
-    [ALTERNATE_EXCHANGE_ARGUMENT, alternateOf(current), alternateOf(wanted)],
-  ];
-  for (const [field, have, got] of fields) {
-    if (have !== got) {
-      throw new BrokerError('PRECONDITION_FAILED', `inequivalent arg '${field}' for exchange "${current.name}": received ${JSON.stringify(got ?? null)} but current is ${JSON.stringify(have ?? null)}`);
-    }
-  }
-}
-
-function normalizeBinding(input: Binding): Binding {
-  if (typeof input !== 'object' || input === null) throw new BrokerError('INVALID_ARGUMENT', 'binding must be an object');
-  const d = input.destination as Binding['destination'] | undefined;
-  if (typeof input.source !== 'string') throw new BrokerError('INVALID_ARGUMENT', 'binding source must be an exchange name');
-  if (!d || (d.kind !== 'queue' && d.kind !== 'exchange') || typeof d.name !== 'string') {
-    throw new BrokerError('INVALID_ARGUMENT', 'binding destination must be { kind: "queue" | "exchange", name }');
-  }
-  const routingKey = input.routingKey ?? '';
-  if (typeof routingKey !== 'string') throw new BrokerError('INVALID_ARGUMENT', 'binding routing key must be a string');
-  return { source: input.source, destination: { kind: d.kind, name: d.name }, routingKey, arguments: checkArguments(input.arguments, 'binding') };
 }
 
 /** The Binding an amq.topic subscription record stands for, or undefined for other subscriptions. */

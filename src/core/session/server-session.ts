@@ -21,7 +21,9 @@ import type { Broker, SendResult } from '../broker.js';
 import { BrokerError } from '../errors.js';
 import type { Address } from '../names.js';
 import type { Queue } from '../queue/queue.js';
+import type { AclAddress } from '../../security/acl.js';
 import type { Principal, Permission } from '../../security/security-manager.js';
+import type { Binding, ExchangeInfo, ExchangePublishResult, ExchangeSpec } from '../exchange/types.js';
 import { silentLogger, type Logger } from '../../log.js';
 import type { ConsumerHost } from './consumer-base.js';
 import {
@@ -30,6 +32,7 @@ import {
 import { QueueSessionConsumer } from './queue-consumer.js';
 import type { SendRequest } from './send-request.js';
 import { StreamSessionConsumer } from './stream-consumer.js';
+import { ExchangeOperations, type ExchangePublishRequest } from './exchange-operations.js';
 import { DEFAULT_STREAM_OFFSET } from './stream-offset.js';
 import { TempQueues } from './temp-queues.js';
 import { TopicSessionConsumer } from './topic-consumer.js';
@@ -38,7 +41,7 @@ import type { ConsumerCallback, ConsumerSpec, SessionConsumer } from './types.js
 
 /** The part of the SecurityManager a session uses. */
 export interface Authorizer {
-  authorize(principal: Principal, permission: Permission, address: Address): boolean;
+  authorize(principal: Principal, permission: Permission, address: AclAddress): boolean;
 }
 
 export interface SessionLimits {
@@ -95,6 +98,7 @@ export class ServerSession implements ConsumerHost {
   private readonly durableOf = new Map<string, string>();
   private readonly ownedQueues = new Set<string>();
   private readonly tx: Transactions;
+  private readonly exchangeOps: ExchangeOperations = new ExchangeOperations(this);
   private deliveryCounter = 0;
   private consumerCounter = 0;
   private isPaused = false;
@@ -153,7 +157,7 @@ export class ServerSession implements ConsumerHost {
   // ------------------------------------------------------------------ authorization
 
   /** May this session's principal do `permission` on `address`? Own temporary queues: always; owned queues: read. */
-  may(permission: Permission, address: Address): boolean {
+  may(permission: Permission, address: AclAddress): boolean {
     if (address.kind === 'queue' && (this.tempQueues.owns(address.name) || (permission === 'read' && this.ownedQueues.has(address.name)))) return true;
     return this.security.authorize(this.principal, permission, address);
   }
@@ -169,7 +173,7 @@ export class ServerSession implements ConsumerHost {
   }
 
   /** Throws BrokerError FORBIDDEN naming the user, the permission and the destination. */
-  authorize(permission: Permission, address: Address): void {
+  authorize(permission: Permission, address: AclAddress): void {
     if (this.may(permission, address)) return;
     const who = this.principal.anonymous ? 'anonymous client' : `user ${this.principal.name}`;
     throw new BrokerError('FORBIDDEN', `${who} may not ${permission} ${address.kind} ${address.name}`);
@@ -201,6 +205,36 @@ export class ServerSession implements ConsumerHost {
     const opts = address.kind === 'queue' && req.delayMs !== undefined ? { delayMs: req.delayMs }
       : address.kind === 'topic' && req.retain !== undefined ? { retain: req.retain } : {};
     return this.broker.send(address, req.message, opts);
+  }
+
+  // ------------------------------------------------------------------ exchanges (exchange-operations.ts)
+
+  /** Publish through an exchange (AMQP 0-9-1); authorized synchronously, see exchange-operations.ts. */
+  publish(req: ExchangePublishRequest): Promise<ExchangePublishResult> {
+    this.check();
+    return this.exchangeOps.publish(req);
+  }
+
+  /** Declare (needs admin on the exchange), or with `passive` look it up (NOT_FOUND when missing). */
+  declareExchange(name: string, spec: ExchangeSpec, opts: { passive?: boolean } = {}): Promise<ExchangeInfo> {
+    this.check();
+    return this.exchangeOps.declare(name, spec, opts);
+  }
+
+  deleteExchange(name: string, opts: { ifUnused?: boolean } = {}): Promise<boolean> {
+    this.check();
+    return this.exchangeOps.delete(name, opts);
+  }
+
+  /** Bind a queue or exchange to an exchange: write on the destination, read on the source. */
+  bind(binding: Binding): Promise<void> {
+    this.check();
+    return this.exchangeOps.bind(binding);
+  }
+
+  unbind(binding: Binding): Promise<boolean> {
+    this.check();
+    return this.exchangeOps.unbind(binding);
   }
 
   // ------------------------------------------------------------------ consuming
@@ -374,6 +408,9 @@ export class ServerSession implements ConsumerHost {
           work.push(this.send(req));
           break;
         }
+        case 'publish':
+          work.push(this.publish(op.request));
+          break;
         case 'ack':
           work.push(op.consumer.ack(op.deliveryId, op.cumulative ? { cumulative: true } : {}));
           break;

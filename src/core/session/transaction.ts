@@ -13,6 +13,7 @@
  * staged message bodies.
  */
 import { BrokerError } from '../errors.js';
+import type { ExchangePublishRequest } from './exchange-operations.js';
 import type { SendRequest } from './send-request.js';
 import type { NackOutcome, SessionConsumer } from './types.js';
 
@@ -24,6 +25,8 @@ export interface TransactionLimits {
 
 export type StagedOperation =
   | { kind: 'send'; request: SendRequest | (() => SendRequest | Promise<SendRequest>) }
+  /** A publish through an exchange (AMQP 0-9-1 tx), authorized at commit like a send. */
+  | { kind: 'publish'; request: ExchangePublishRequest }
   | { kind: 'ack'; consumer: SessionConsumer; deliveryId: number; cumulative?: boolean }
   | { kind: 'nack'; consumer: SessionConsumer; deliveryId: number; outcome: NackOutcome }
   /** Resolved at commit into one of the above, or nothing (e.g. an ack that no longer applies). */
