@@ -12,7 +12,7 @@ import { messageSize, newMessageId, type Message } from './message.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './message-limits.js';
 import { validateName, validatePattern, type Address, type DestinationKind } from './names.js';
 import { Queue } from './queue/queue.js';
-import { defaultExchangePublisher, type DeadLetterPublisher } from './queue/dead-letter-target.js';
+import type { DeadLetterPublisher } from './queue/dead-letter-target.js';
 import { DEFAULT_QUEUE_ATTRIBUTES, parseQueueAttributes, type QueueAttributes } from './queue/queue-attributes.js';
 import {
   TopicRouter, type LiveSink, type LiveSubscription, type PublishOptions, type PublishResult, type TopicMessage,
@@ -80,8 +80,8 @@ export class Broker {
   private sweepTimer: TimerHandle | undefined;
   private closed = false;
   /**
-   * Where queues publish dead-lettered copies (attribute deadLetterExchange). Seam for core
-   * exchanges: route through them when they exist; until then only the default exchange ''.
+   * Where queues publish dead-lettered copies (attribute deadLetterExchange): through the
+   * exchanges, once every destination is loaded.
    */
   private readonly deadLetterTo: DeadLetterPublisher;
   /** Resolved when load() has opened every destination (dead-lettering during load waits for its target). */
@@ -99,10 +99,9 @@ export class Broker {
     this.streamDefaults = opts.streamDefaults ?? {};
     this.startedAt = this.clock.now();
     this.loaded = new Promise((resolve) => { this.markLoaded = resolve; });
-    const publishDeadLetter = defaultExchangePublisher((name) => this.queues.get(name), this.logger);
     this.deadLetterTo = async (exchange, routingKey, message) => {
       await this.loaded;
-      return publishDeadLetter(exchange, routingKey, message);
+      return this.exchanges.publishDeadLetter(exchange, routingKey, message);
     };
     this.router = new TopicRouter({
       store: this.store,

@@ -9,6 +9,7 @@
  */
 import { BrokerError } from '../errors.js';
 import { messageSize, type Message } from '../message.js';
+import { withPublishedWith } from '../queue/dead-letter-target.js';
 import type { StateMap } from '../state-map.js';
 import type { SubscriptionRecord } from '../store.js';
 import type { ExtraTarget } from '../topic/topic-router.js';
@@ -370,9 +371,30 @@ export class ExchangeRegistry {
     const x = this.exchanges.get(exchange);
     if (!x) throw new BrokerError('NOT_FOUND', `exchange "${exchange}"`);
     if (x.info.internal) throw new BrokerError('FORBIDDEN', `cannot publish to internal exchange "${exchange}"`);
+    return this.route(x, routingKey, message);
+  }
+
+  /**
+   * A queue's dead-lettered copy through its dead-letter exchange (RabbitMQ DLX): an internal
+   * exchange is fine, an unknown one drops the copy (routed 0, logged), as RabbitMQ does.
+   */
+  async publishDeadLetter(exchange: string, routingKey: string, message: Message): Promise<ExchangePublishResult> {
+    this.check();
+    const x = this.exchanges.get(exchange);
+    if (!x) {
+      this.logger.warn({ exchange, routingKey }, 'dead-letter exchange does not exist; dead-lettered message dropped');
+      return { routed: 0 };
+    }
+    return this.route(x, routingKey, message);
+  }
+
+  private async route(x: ExchangeEntry, routingKey: string, input: Message): Promise<ExchangePublishResult> {
+    const exchange = x.name;
     if (typeof routingKey !== 'string') throw new BrokerError('INVALID_ARGUMENT', 'routing key must be a string');
-    const size = messageSize(message);
+    const size = messageSize(input);
     if (size > this.host.maxMessageBytes) throw new BrokerError('MESSAGE_TOO_LARGE', `${size} bytes exceeds maxMessageBytes ${this.host.maxMessageBytes} of the broker`);
+    // Every copy remembers how it was published (basic.deliver's exchange and routing key, x-death).
+    const message = withPublishedWith(input, exchange, routingKey);
     const plan = planRoute(x, routingKey, message.headers, (n) => this.exchanges.get(n), (n) => this.host.destination(n) !== undefined);
     if (plan.topicSpace && isCoreTopicName(routingKey)) {
       const r = await this.host.topicSpace.publish(routingKey, message, this.targets(plan.queues, routingKey));

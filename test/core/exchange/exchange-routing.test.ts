@@ -190,3 +190,35 @@ describe('exchange routing', () => {
     expect(await drainQueue(broker, 'roomy')).toEqual(['12345']);
   });
 });
+
+describe('routing facts and dead-lettering', () => {
+  it('every copy carries the exchange and routing key it was published with (routing slot)', async () => {
+    await broker.exchanges.declare('orders', spec('topic'));
+    await broker.exchanges.declare('inner', spec('fanout'));
+    await broker.createQueue('q');
+    await broker.createQueue('viaInner');
+    await broker.exchanges.bind({ source: 'orders', destination: queueDest('q'), routingKey: 'eu.*', arguments: {} });
+    await broker.exchanges.bind({ source: 'orders', destination: exchangeDest('inner'), routingKey: '#', arguments: {} });
+    await broker.exchanges.bind({ source: 'inner', destination: queueDest('viaInner'), routingKey: '', arguments: {} });
+    await broker.exchanges.publish('orders', 'eu.de', msg('o'));
+    for (const name of ['q', 'viaInner']) {
+      const [r] = await broker.requireQueue(name).receive({ waitMs: 0 });
+      expect(r!.message.protocol?.routing).toEqual({ exchange: 'orders', routingKey: 'eu.de' });
+    }
+  });
+
+  it('a queue dead-letters through its dead-letter exchange (any type, internal too); an unknown one drops', async () => {
+    await broker.exchanges.declare('dlx', spec('topic', { internal: true }));
+    const parked = await broker.createQueue('parked');
+    await broker.exchanges.bind({ source: 'dlx', destination: queueDest('parked'), routingKey: 'dead.#', arguments: {} });
+    const work = await broker.createQueue('work', { deadLetterExchange: 'dlx', deadLetterRoutingKey: 'dead.work' });
+    const c = work.addConsumer({ onMessage: (d) => { c.nack(d.tag, { requeue: false }); } });
+    await work.send(msg('job'));
+    for (let i = 0; i < 5; i++) await new Promise((res) => setImmediate(res));
+    const [dead] = await parked.receive({ waitMs: 0 });
+    expect(dead!.message.body.toString()).toBe('job');
+    expect(dead!.message.protocol?.routing).toEqual({ exchange: 'dlx', routingKey: 'dead.work' });
+    expect(dead!.message.headers['x-first-death-reason']).toBe('rejected');
+    expect((await broker.exchanges.publishDeadLetter('nowhere', 'k', msg('x'))).routed).toBe(0);
+  });
+});
