@@ -13,6 +13,7 @@ import { HttpRouter, type RouteResult } from './http-router.js';
 import { registerQueueRoutes } from './routes/queue-routes.js';
 import { registerTopicRoutes } from './routes/topic-routes.js';
 import { registerStreamRoutes } from './routes/stream-routes.js';
+import { registerExchangeRoutes } from './routes/exchange-routes.js';
 
 export type Role = 'active' | 'standby' | 'stopping';
 
@@ -46,6 +47,7 @@ export class AdminServer {
     registerQueueRoutes(this.router, broker);
     registerTopicRoutes(this.router, broker);
     registerStreamRoutes(this.router, broker);
+    registerExchangeRoutes(this.router, broker);
   }
 
   start(): Promise<number> {
