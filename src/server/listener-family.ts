@@ -57,10 +57,11 @@ export interface ProtocolListener {
   readonly acceptsHeader?: (header: Buffer) => boolean;
   /**
    * `header` families: what to answer, before closing, to a connection whose header no module
-   * takes (AMQP: a protocol header the server supports). The first module of the family that
-   * declares one is used; without any the connection is just closed.
+   * takes (AMQP: a protocol header the server supports). A function answers only for the
+   * headers it recognises (undefined: ask the next module). The first module of the family
+   * (in registry order) with an answer is used; without any the connection is just closed.
    */
-  readonly refusalHeader?: Uint8Array;
+  readonly refusalHeader?: Uint8Array | ((header: Buffer) => Uint8Array | undefined);
   /** The front-end itself (its factory with default options), imported only when needed. */
   readonly load: () => Promise<ProtocolFactory>;
 }

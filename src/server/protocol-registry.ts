@@ -8,6 +8,7 @@
  * imported by its `load()` when a server starts it.
  */
 import { amqp10Listener } from '../../protocols/amqp10/listener.js';
+import { amqp091Listener } from '../../protocols/amqp091/listener.js';
 import { mqttListener } from '../../protocols/mqtt/listener.js';
 import { stompListener } from '../../protocols/stomp/listener.js';
 import type { ProtocolRegistry } from './listener-family.js';
@@ -15,6 +16,8 @@ import type { ProtocolFactory } from './protocol-module.js';
 
 export const BUILT_IN_PROTOCOLS = [
   mqttListener,
+  // Before AMQP 1.0 on the shared port: its refusal header answers only 0-8/0-9-style headers.
+  amqp091Listener,
   amqp10Listener,
   stompListener,
 ] as const satisfies ProtocolRegistry;

@@ -102,7 +102,12 @@ export class TcpListener {
   private refuseHeader(socket: net.Socket, header: Buffer, info: ConnectionInfo): void {
     const supported = this.opts.modules.map((m) => m.name);
     this.logger.warn({ remote: info.remoteAddress, header: header.toString('hex'), supported }, 'unsupported protocol header');
-    const reply = this.opts.modules.find((m) => m.listener.refusalHeader)?.listener.refusalHeader;
+    let reply: Uint8Array | undefined;
+    for (const m of this.opts.modules) {
+      const r = m.listener.refusalHeader;
+      reply = typeof r === 'function' ? r(header) : r;
+      if (reply) break;
+    }
     if (reply) socket.end(reply);
     else socket.end();
     socket.setTimeout(1000, () => socket.destroy());

@@ -7,19 +7,21 @@ import { BrokerError, ErrorCodes, type ErrorCode } from '../../src/core/errors.j
 import { AMQP_CONDITION_FOR_CODE, Condition, toAmqpError } from '../../protocols/amqp10/errors.js';
 import { describeError, STOMP_ERROR_FOR_CODE } from '../../protocols/stomp/session-errors.js';
 import { connackForAuthFailure, MQTT_ERROR_FOR_CODE, publishRefusal } from '../../protocols/mqtt/hook-errors.js';
+import { AMQP091_REPLY_FOR_CODE, toAmqp091Error } from '../../protocols/amqp091/reply-codes.js';
+import { ReplyCode } from '../../protocols/amqp091/spec/constants.js';
 
 const codes = Object.keys(ErrorCodes) as ErrorCode[];
 const conditions = new Set<string>(Object.values(Condition));
 
 describe('protocol error tables cover every core ErrorCode', () => {
   it('the tables have exactly the core codes as keys', () => {
-    for (const table of [AMQP_CONDITION_FOR_CODE, STOMP_ERROR_FOR_CODE, MQTT_ERROR_FOR_CODE]) {
+    for (const table of [AMQP_CONDITION_FOR_CODE, STOMP_ERROR_FOR_CODE, MQTT_ERROR_FOR_CODE, AMQP091_REPLY_FOR_CODE]) {
       expect(Object.keys(table).sort()).toEqual([...codes].sort());
     }
   });
 
   for (const code of codes) {
-    it(`${code}: AMQP 1.0 condition, STOMP ERROR frame, MQTT CONNACK and PUBLISH refusal`, () => {
+    it(`${code}: AMQP 1.0 condition, STOMP ERROR frame, MQTT CONNACK and PUBLISH refusal, AMQP 0-9-1 reply code`, () => {
       const err = new BrokerError(code, 'detail');
       const amqp = toAmqpError(err);
       expect(conditions.has(amqp.condition as string), String(amqp.condition)).toBe(true);
@@ -32,6 +34,14 @@ describe('protocol error tables cover every core ErrorCode', () => {
       const mqtt = MQTT_ERROR_FOR_CODE[code];
       expect([2, 3, 4, 5]).toContain(mqtt.connack);
       expect(publishRefusal(err)).toBe(mqtt.publish);
+
+      const row = AMQP091_REPLY_FOR_CODE[code];
+      const { error, internal } = toAmqp091Error(err, { classId: 50, methodId: 10 });
+      expect(error.replyCode).toBe(ReplyCode[row.reply]);
+      expect(error.hard).toBe(row.hard);
+      expect(internal).toBe(row.internal);
+      expect(error.replyText).toBe(row.internal ? `${row.reply} - internal broker error` : `${row.reply} - ${err.message}`);
+      expect([error.classId, error.methodId]).toEqual([50, 10]);
     });
   }
 
@@ -48,5 +58,10 @@ describe('protocol error tables cover every core ErrorCode', () => {
     expect(publishRefusal(new BrokerError('AUTO_CREATE_DISABLED'))).toBe('drop');
     expect(publishRefusal(new BrokerError('MESSAGE_TOO_LARGE'))).toBe('disconnect');
     expect(publishRefusal(new Error('boom'))).toBe('disconnect');
+    expect(toAmqp091Error(new BrokerError('NOT_FOUND')).error.replyCode).toBe(404);
+    expect(toAmqp091Error(new BrokerError('FORBIDDEN')).error.replyCode).toBe(403);
+    expect(toAmqp091Error(new BrokerError('FORBIDDEN')).error.hard).toBe(false);
+    expect(toAmqp091Error(new BrokerError('STORE_FAILED')).error).toMatchObject({ replyCode: 541, hard: true });
+    expect(toAmqp091Error(new Error('boom')).error).toMatchObject({ replyCode: 541, hard: true });
   });
 });

@@ -18,6 +18,8 @@ export interface Command {
 export interface AssemblerLimits {
   /** Largest body accepted; a larger declared body size is refused before it arrives. */
   maxBodyBytes: number;
+  /** Methods this side accepts (others are COMMAND_INVALID 503 at once, before any content). Default: all. */
+  accepts?: (m: DecodedMethod) => boolean;
 }
 
 type State =
@@ -48,6 +50,9 @@ export class ContentAssembler {
           throw new AmqpError('UNEXPECTED_FRAME', `expected content ${s.kind} for ${s.method.def.name}, got a method frame instead`, site(s.method));
         }
         const method = decodeMethod(f.payload);
+        if (this.limits.accepts && !this.limits.accepts(method)) {
+          throw new AmqpError('COMMAND_INVALID', `'${method.def.name}' is not a method a client sends`, site(method));
+        }
         if (!method.def.content) return { method };
         this.state = { kind: 'header', method };
         return undefined;

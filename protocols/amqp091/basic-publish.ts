@@ -1,0 +1,63 @@
+/**
+ * basic.publish. The default exchange ('') routes to the queue (or stream) named by the routing
+ * key when it exists; otherwise the message is unroutable: basic.return NO_ROUTE (312) when
+ * mandatory, then (confirm mode) acked, as RabbitMQ does. Other exchanges need the core exchanges
+ * (not available yet): NOT_FOUND (404) channel exception.
+ *
+ * The message goes to the core synchronously (core order = publish order); the channel does not
+ * wait for the commit, so publishes pipeline; confirm mode acks once the core accepted it
+ * (committed, when persistent to a durable queue) and nacks when it refused.
+ */
+import type { Address } from '../../src/core/names.js';
+import type { Command } from './codec/content-assembler.js';
+import { argBool, argString } from './codec/method-codec.js';
+import type { Channel } from './channel.js';
+import { AmqpError } from './errors.js';
+import { toCoreMessage } from './message-mapping.js';
+import { ReplyCode } from './spec/constants.js';
+
+const PUBLISH = { classId: 60, methodId: 40 };
+
+export function basicPublish(ch: Channel, cmd: Command): void {
+  const m = cmd.method;
+  const content = cmd.content!;
+  const exchange = argString(m, 'exchange');
+  const routingKey = argString(m, 'routingKey');
+  const seq = ch.confirms?.nextSeq();
+  if (exchange !== '') throw new AmqpError('NOT_FOUND', `no exchange '${exchange}' in vhost '/'`, PUBLISH);
+  const message = toCoreMessage(content.properties, content.body, {
+    userName: ch.session.principal.name, exchange, routingKey, now: Date.now(),
+  });
+  const broker = ch.conn.ctx.broker;
+  const kind = routingKey === '' ? undefined : broker.lookup(routingKey);
+  if (kind !== 'queue' && kind !== 'stream') {
+    if (argBool(m, 'mandatory')) {
+      ch.sendContent('basic.return', { replyCode: ReplyCode.NO_ROUTE, replyText: 'NO_ROUTE', exchange, routingKey }, content.properties, content.body);
+    }
+    if (seq !== undefined) ch.confirms!.settle(seq, true);
+    return;
+  }
+  const address: Address = { kind, name: routingKey };
+  if (ch.txId !== undefined) {
+    ch.session.authorize('write', address);
+    ch.session.stage(ch.txId, { kind: 'send', request: { address, message } }, content.body.length);
+    return;
+  }
+  const sent = ch.session.send({ address, message }); // authorization throws here, synchronously
+  ch.publishStarted();
+  sent.then(
+    () => {
+      ch.publishDone();
+      if (seq !== undefined) ch.confirms!.settle(seq, true);
+    },
+    (err: unknown) => {
+      ch.publishDone();
+      if (seq !== undefined) {
+        ch.logger.warn({ err: (err as Error).message, queue: routingKey }, 'publish refused; nacked');
+        ch.confirms!.settle(seq, false);
+      } else {
+        ch.raise(err, cmd);
+      }
+    },
+  );
+}
