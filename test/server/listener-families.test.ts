@@ -37,7 +37,7 @@ describe('configuration derived from the registry', () => {
     expect(configFamilies().map((f) => f.name)).toEqual(['mqtt', 'amqp', 'stomp', 'ws']);
     expect(configFamilies(REGISTRY).map((f) => f.name)).toEqual(['mqtt', 'amqp', 'stomp', 'echo', 'ws']);
     const amqp = groupFamilies(REGISTRY).find((g) => g.family.name === 'amqp')!;
-    expect(amqp.protocols.map((p) => p.protocol)).toEqual(['amqp10', 'header-echo']);
+    expect(amqp.protocols.map((p) => p.protocol)).toEqual(['amqp091', 'amqp10', 'header-echo']);
   });
 
   it('a registered family gets its keys and defaults; without the registry line they are unknown', () => {
