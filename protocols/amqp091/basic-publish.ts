@@ -17,6 +17,19 @@ import { toCoreMessage } from './message-mapping.js';
 import { ReplyCode } from './spec/constants.js';
 
 const PUBLISH = { classId: 60, methodId: 40 };
+const OTHER_PROTOCOL_QUEUE = /^(?:\/queue\/|queue:\/\/)(.+)$/;
+
+/**
+ * The core queue a default-exchange publish goes to: the one named by the routing key; failing
+ * that, a reply-to written by another protocol (`/queue/NAME` from STOMP, `queue://NAME` from
+ * AMQP 1.0) names queue NAME, so `sendToQueue(msg.properties.replyTo, ...)` answers them.
+ */
+function defaultExchangeTarget(ch: Channel, routingKey: string): string | undefined {
+  if (routingKey === '') return undefined;
+  const broker = ch.conn.ctx.broker;
+  if (broker.lookup(routingKey) !== undefined) return routingKey;
+  return OTHER_PROTOCOL_QUEUE.exec(routingKey)?.[1];
+}
 
 export function basicPublish(ch: Channel, cmd: Command): void {
   const m = cmd.method;
@@ -28,16 +41,16 @@ export function basicPublish(ch: Channel, cmd: Command): void {
   const message = toCoreMessage(content.properties, content.body, {
     userName: ch.session.principal.name, exchange, routingKey, now: Date.now(),
   });
-  const broker = ch.conn.ctx.broker;
-  const kind = routingKey === '' ? undefined : broker.lookup(routingKey);
-  if (kind !== 'queue' && kind !== 'stream') {
+  const target = defaultExchangeTarget(ch, routingKey);
+  const kind = target === undefined ? undefined : ch.conn.ctx.broker.lookup(target);
+  if (target === undefined || (kind !== 'queue' && kind !== 'stream')) {
     if (argBool(m, 'mandatory')) {
       ch.sendContent('basic.return', { replyCode: ReplyCode.NO_ROUTE, replyText: 'NO_ROUTE', exchange, routingKey }, content.properties, content.body);
     }
     if (seq !== undefined) ch.confirms!.settle(seq, true);
     return;
   }
-  const address: Address = { kind, name: routingKey };
+  const address: Address = { kind, name: target };
   if (ch.txId !== undefined) {
     ch.session.authorize('write', address);
     ch.session.stage(ch.txId, { kind: 'send', request: { address, message } }, content.body.length);

@@ -203,6 +203,11 @@ export class Channel {
 
   // ------------------------------------------------------------------ close
 
+  /** Resolves once every command received so far has been handled. */
+  idle(): Promise<void> {
+    return this.tail;
+  }
+
   /** Client-sent channel.close. */
   async closeByClient(cmd: Command): Promise<void> {
     this.logger.debug({ replyCode: argNumber(cmd.method, 'replyCode'), replyText: argString(cmd.method, 'replyText') }, 'client closed the channel');

@@ -22,6 +22,9 @@ import { FRAME_MIN_SIZE, FrameType, PROTOCOL_HEADER } from './spec/constants.js'
 import { methodByName } from './spec/method-table.js';
 import type { Amqp091Transport } from './transport.js';
 
+/** How long a client's connection.close waits for frames the client wrote just before it. */
+const CLOSE_GRACE_MS = 20;
+
 type State = 'header' | 'start-ok' | 'tune-ok' | 'open-wait' | 'open' | 'closing' | 'closed';
 
 export interface ConnectionDeps {
@@ -176,8 +179,10 @@ export class Amqp091Connection {
       this.queued(() => this.onConnectionMethod(m));
       return;
     }
-    // Frames pipelined behind a channel-0 method still being handled (connection.open) wait for it.
-    if (this.ch0Pending > 0) {
+    // Frames pipelined behind the handshake (channel.open right after connection.open) wait for it.
+    // Once open, channel frames go straight to their channel, also while a connection.close is
+    // being handled: amqplib may put an ack written before close() behind the close on the wire.
+    if (this.ch0Pending > 0 && this.state !== 'open') {
       this.queued(() => this.onChannelFrame(f));
       return;
     }
@@ -274,6 +279,11 @@ export class Amqp091Connection {
       }
       case 'connection.close': {
         this.logger.debug({ replyCode: argNumber(m, 'replyCode'), replyText: argString(m, 'replyText') }, 'client closed the connection');
+        // What the client sent before its close (an ack, a publish) is handled first. amqplib
+        // may write an ack it was given before close() after the close, in a later packet: a
+        // short grace lets such frames in before the channels go.
+        await new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS));
+        await Promise.all([...this.channels.values()].map((c) => c.idle()));
         await this.closeChannels();
         this.sendMethod(0, 'connection.close-ok');
         this.closeNow();

@@ -8,6 +8,7 @@
  * | STOMP | ERROR frame (code FORBIDDEN), connection closed | ERROR frame (code FORBIDDEN), connection closed |
  * | AMQP 1.0 | receiver attach refused, amqp:unauthorized-access; connection stays open | sender attach refused, amqp:unauthorized-access; connection stays open |
  * | MQTT 3.1.1 | SUBACK 0x80; connection stays open | PUBACK, message dropped (no negative ack in 3.1.1) |
+ * | AMQP 0-9-1 | channel closed 403 ACCESS_REFUSED; connection stays open | channel closed 403 ACCESS_REFUSED; connection stays open |
  */
 import { expect, it } from 'vitest';
 import { hashPassword } from '../../src/security/password-hash.js';
@@ -38,6 +39,7 @@ const REFUSAL: Record<ProtocolName, { read: string; write: string | null; closes
   stomp: { read: 'ERROR FORBIDDEN', write: 'ERROR FORBIDDEN', closesConnection: true },
   amqp10: { read: 'amqp:unauthorized-access', write: 'amqp:unauthorized-access', closesConnection: false },
   mqtt: { read: 'SUBACK 0x80', write: null, closesConnection: false },
+  amqp091: { read: '403 ACCESS_REFUSED', write: '403 ACCESS_REFUSED', closesConnection: false },
 };
 
 async function refusal(p: Promise<unknown>): Promise<RefusedError | undefined> {

@@ -11,7 +11,7 @@
  */
 import type { TestServer } from '../support/test-server.js';
 
-export type ProtocolName = 'stomp' | 'amqp10' | 'mqtt';
+export type ProtocolName = 'stomp' | 'amqp10' | 'mqtt' | 'amqp091';
 
 export type Destination =
   | { kind: 'queue'; name: string }
@@ -24,8 +24,12 @@ export const topic = (name: string): Destination => ({ kind: 'topic', name });
 export interface Capabilities {
   /** Can send to and consume from core queues (MQTT cannot: it only has topics). */
   queues: boolean;
+  /** Can publish to and subscribe to core topics (AMQP 0-9-1: only once amq.topic is served). */
+  topics: boolean;
   /** Application headers / properties on messages (MQTT 3.1.1 has none). */
   applicationHeaders: boolean;
+  /** Application header values arrive as text (STOMP), so typed values show their text forms. */
+  headersAsText: boolean;
   /** content-type, correlation-id, reply-to, message-id as message properties (not MQTT 3.1.1). */
   standardProperties: boolean;
   /** Client-chosen window of unacknowledged deliveries (STOMP prefetch, AMQP credit). */

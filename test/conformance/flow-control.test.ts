@@ -12,13 +12,14 @@ import { describe, expect, it } from 'vitest';
 import { amqp10Protocol } from '../../protocols/amqp10/index.js';
 import { createMqttProtocol } from '../../protocols/mqtt/index.js';
 import { stompProtocol } from '../../protocols/stomp/stomp-module.js';
+import { amqp091Protocol } from '../../protocols/amqp091/index.js';
 import { queue, topic, waitFor, type ReceivedMessage, type Subscription } from './driver.js';
 import { drivers, uniqueName, useBroker } from './harness.js';
 
 const WINDOW = 2;
 const TOTAL = WINDOW + 2;
 
-const broker = useBroker({ protocols: [createMqttProtocol({ maxInflight: WINDOW }), amqp10Protocol, stompProtocol] });
+const broker = useBroker({ protocols: [createMqttProtocol({ maxInflight: WINDOW }), amqp10Protocol, stompProtocol, amqp091Protocol] });
 
 for (const d of drivers) {
   describe(d.name, () => {

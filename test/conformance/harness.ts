@@ -11,8 +11,9 @@ import { mqttDriver } from './drivers/mqtt-mqttjs.js';
 import { rheaDriver } from './drivers/amqp10-rhea.js';
 import { stompJsDriver } from './drivers/stomp-stompjs-ws.js';
 import { stompitDriver } from './drivers/stomp-stompit.js';
+import { amqplibDriver } from './drivers/amqp091-amqplib.js';
 
-export const drivers: Driver[] = [stompitDriver, stompJsDriver, rheaDriver, mqttDriver];
+export const drivers: Driver[] = [stompitDriver, stompJsDriver, rheaDriver, mqttDriver, amqplibDriver];
 
 export function withCapability(...caps: Array<keyof Capabilities>): Driver[] {
   return drivers.filter((d) => caps.every((c) => d.capabilities[c]));

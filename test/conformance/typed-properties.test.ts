@@ -48,7 +48,7 @@ eachDriver(['typedProperties'], (sender) => {
     expect(typed.plain, `${sender.name}: a string property`).toEqual({ type: 'string', value: 'text' });
   });
 
-  for (const receiver of drivers.filter((r) => r.protocol !== sender.protocol && r.capabilities.queues && r.capabilities.applicationHeaders && !r.capabilities.typedProperties)) {
+  for (const receiver of drivers.filter((r) => r.protocol !== sender.protocol && r.capabilities.queues && r.capabilities.headersAsText)) {
     it(`${sender.name} → ${receiver.name}: typed properties arrive as their text forms`, async () => {
       const q = queue(uniqueName('typed', `${sender.id}-${receiver.id}`));
       const producer = await broker.connect(sender);

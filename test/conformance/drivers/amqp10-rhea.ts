@@ -308,7 +308,9 @@ export const rheaDriver: Driver = {
   protocol: 'amqp10',
   capabilities: {
     queues: true,
+    topics: true,
     applicationHeaders: true,
+    headersAsText: false,
     standardProperties: true,
     clientWindow: true,
     brokerWindow: false,

@@ -139,7 +139,9 @@ export const mqttDriver: Driver = {
   protocol: 'mqtt',
   capabilities: {
     queues: false,
+    topics: true,
     applicationHeaders: false,
+    headersAsText: false,
     standardProperties: false,
     clientWindow: false,
     brokerWindow: true,

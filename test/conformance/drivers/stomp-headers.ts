@@ -45,7 +45,9 @@ export function stompReceived(headers: Record<string, string>, body: Buffer, raw
 
 export const STOMP_CAPABILITIES = {
   queues: true,
+  topics: true,
   applicationHeaders: true,
+  headersAsText: true,
   standardProperties: true,
   clientWindow: true,
   brokerWindow: false,
