@@ -8,6 +8,7 @@
  * wait for the commit, so publishes pipeline; confirm mode acks once the core accepted it
  * (committed, when persistent to a durable queue) and nacks when it refused.
  */
+import { isBrokerError } from '../../src/core/errors.js';
 import type { Address } from '../../src/core/names.js';
 import type { Command } from './codec/content-assembler.js';
 import { argBool, argString } from './codec/method-codec.js';
@@ -68,6 +69,9 @@ export function basicPublish(ch: Channel, cmd: Command): void {
       if (seq !== undefined) {
         ch.logger.warn({ err: (err as Error).message, queue: routingKey }, 'publish refused; nacked');
         ch.confirms!.settle(seq, false);
+      } else if (isBrokerError(err, 'QUEUE_FULL')) {
+        // RabbitMQ's reject-publish without confirms: the message is dropped, the channel goes on.
+        ch.logger.debug({ err: (err as Error).message, queue: routingKey }, 'publish refused by a full queue; dropped');
       } else {
         ch.raise(err, cmd);
       }

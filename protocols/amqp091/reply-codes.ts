@@ -37,6 +37,7 @@ export const AMQP091_REPLY_FOR_CODE: Readonly<Record<ErrorCode, ReplyFor>> = {
   SHARD_INVALID: soft('PRECONDITION_FAILED'),
   ITERATOR_INVALID: soft('PRECONDITION_FAILED'),
   PRECONDITION_FAILED: soft('PRECONDITION_FAILED'),
+  // reject-publish overflow: a nack in confirm mode; without confirms the publish is dropped (basic-publish.ts).
   QUEUE_FULL: soft('PRECONDITION_FAILED'),
 };
 
