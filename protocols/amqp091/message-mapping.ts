@@ -17,9 +17,10 @@
  * | type              | properties.type                                             |
  * | user-id           | properties.userId = the authenticated user (a different user-id is refused, 406) |
  * | app-id, cluster-id| protocol slot `amqp091` (0-9-1 consumers only)              |
- * | exchange, routing key | protocol slot `amqp091` (basic.deliver shows them)      |
+ * | exchange, routing key | the core routing slot (`protocol.routing`; basic.deliver shows it) |
  */
 import type { Message, MessageProperties } from '../../src/core/message.js';
+import { publishedWith, ROUTING_SLOT } from '../../src/core/queue/dead-letter-target.js';
 import type { Value } from '../../src/core/values.js';
 import type { BasicProperties } from './codec/content-header.js';
 import { AmqpError } from './errors.js';
@@ -39,7 +40,7 @@ const PUBLISH = { classId: 60, methodId: 40 };
 
 export function toCoreMessage(props: BasicProperties, body: Buffer, ctx: InboundContext): Message {
   const p: MessageProperties = {};
-  const slot: Record<string, Value> = { exchange: ctx.exchange, routingKey: ctx.routingKey };
+  const slot: Record<string, Value> = {};
   if (props.contentType !== undefined) p.contentType = props.contentType;
   if (props.contentEncoding !== undefined) p.contentEncoding = props.contentEncoding;
   if (props.priority !== undefined) {
@@ -70,7 +71,7 @@ export function toCoreMessage(props: BasicProperties, body: Buffer, ctx: Inbound
     properties: p,
     headers: props.headers ?? {},
     persistent: props.deliveryMode === 2,
-    protocol: { [SLOT]: slot },
+    protocol: { [SLOT]: slot, [ROUTING_SLOT]: { exchange: ctx.exchange, routingKey: ctx.routingKey } },
   };
 }
 
@@ -79,14 +80,13 @@ function slotString(slot: Readonly<Record<string, Value | undefined>> | undefine
   return typeof v === 'string' ? v : undefined;
 }
 
-/** Where a delivered message says it came from: its 0-9-1 exchange and routing key. */
+/**
+ * Where a delivered message says it came from: the core routing slot (written on publish, and by
+ * dead-lettering: the dead-letter exchange and key), else amq.topic and the topic for topic
+ * copies, else the default exchange and the queue's name.
+ */
 export function deliveryRoute(m: Message, queueName: string): { exchange: string; routingKey: string } {
-  const slot = m.protocol?.[SLOT];
-  const exchange = slotString(slot, 'exchange');
-  const routingKey = slotString(slot, 'routingKey');
-  if (exchange !== undefined && routingKey !== undefined) return { exchange, routingKey };
-  if (m.properties.topic !== undefined) return { exchange: 'amq.topic', routingKey: m.properties.topic };
-  return { exchange: '', routingKey: queueName };
+  return publishedWith(m, queueName);
 }
 
 export function toBasicProperties(m: Message, now: number): BasicProperties {

@@ -1,24 +1,67 @@
 /**
- * queue.declare arguments. `x-queue-type: classic` is what every queue here is; the other
- * RabbitMQ queue arguments (TTL, length limits, dead-lettering, priority, ...) are not
- * implemented yet and are refused (PRECONDITION_FAILED) rather than silently ignored. Arguments
+ * queue.declare arguments → core queue attributes (src/core/queue/README.md has the table):
+ * x-message-ttl, x-expires, x-max-length, x-max-length-bytes, x-overflow,
+ * x-dead-letter-exchange, x-dead-letter-routing-key, x-max-priority, x-single-active-consumer,
+ * x-delivery-limit (N → maxReceiveCount N + 1), x-queue-type classic or quorum (durable).
+ * Values keep their field-table types; the core checks types and ranges (INVALID_ATTRIBUTE →
+ * 406). `x-queue-type: stream` and the arguments of streams are not served yet (406); arguments
  * RabbitMQ does not know either are ignored, as RabbitMQ does.
  */
+import { isTypedValue, valueToNumber, type Value } from '../../src/core/values.js';
 import type { FieldTable } from './codec/field-table.js';
 import { AmqpError, type ErrorSite } from './errors.js';
 
-const NOT_YET = new Set([
-  'x-message-ttl', 'x-expires', 'x-max-length', 'x-max-length-bytes', 'x-overflow', 'x-dead-letter-exchange',
-  'x-dead-letter-routing-key', 'x-max-priority', 'x-single-active-consumer', 'x-delivery-limit', 'x-queue-mode',
-  'x-queue-master-locator', 'x-stream-max-segment-size-bytes', 'x-max-age', 'x-queue-leader-locator',
-]);
+const NUMERIC: Readonly<Record<string, string>> = {
+  'x-message-ttl': 'messageTtlMs',
+  'x-expires': 'expiresMs',
+  'x-max-length': 'maxLength',
+  'x-max-length-bytes': 'maxLengthBytes',
+  'x-max-priority': 'maxPriority',
+};
+const TEXT: Readonly<Record<string, string>> = {
+  'x-overflow': 'overflow',
+  'x-dead-letter-exchange': 'deadLetterExchange',
+  'x-dead-letter-routing-key': 'deadLetterRoutingKey',
+};
+const NOT_YET = new Set(['x-stream-max-segment-size-bytes', 'x-max-age', 'x-initial-cluster-size', 'x-queue-leader-locator', 'x-queue-master-locator']);
 
-export function checkQueueArguments(args: FieldTable, site: ErrorSite): void {
-  for (const [k, v] of Object.entries(args)) {
-    if (k === 'x-queue-type') {
-      if (v !== 'classic') throw new AmqpError('PRECONDITION_FAILED', `queue type '${typeof v === 'string' ? v : String(v)}' is not supported yet (only 'classic')`, site);
-      continue;
-    }
-    if (NOT_YET.has(k)) throw new AmqpError('PRECONDITION_FAILED', `queue argument '${k}' is not supported yet`, site);
+/** A number for the core: integers of every width as numbers; anything else as it is (the core refuses it). */
+function numeric(v: Value): unknown {
+  if (typeof v === 'number') return v;
+  if (isTypedValue(v) && v.type !== 'decimal' && v.type !== 'timestamp') {
+    const n = valueToNumber(v);
+    if (n !== undefined) return n;
   }
+  return v;
+}
+
+function text(v: Value): unknown {
+  if (isTypedValue(v) && (v.type === 'symbol' || v.type === 'binary')) return v.type === 'binary' ? v.value.toString('utf8') : v.value;
+  return v;
+}
+
+export interface DeclaredQueue {
+  attributes: Record<string, unknown>;
+  /** x-queue-type quorum: the queue must be durable. */
+  quorum: boolean;
+}
+
+export function queueAttributesFor(args: FieldTable, site: ErrorSite): DeclaredQueue {
+  const attributes: Record<string, unknown> = {};
+  let quorum = false;
+  for (const [k, v] of Object.entries(args)) {
+    if (NUMERIC[k] !== undefined) attributes[NUMERIC[k]] = numeric(v);
+    else if (TEXT[k] !== undefined) attributes[TEXT[k]] = text(v);
+    else if (k === 'x-single-active-consumer') attributes.singleActiveConsumer = v;
+    else if (k === 'x-delivery-limit') {
+      const n = numeric(v);
+      attributes.maxReceiveCount = typeof n === 'number' ? n + 1 : n;
+    } else if (k === 'x-queue-type') {
+      if (v === 'quorum') quorum = true;
+      else if (v !== 'classic') throw new AmqpError('PRECONDITION_FAILED', `queue type '${typeof v === 'string' ? v : String(v)}' is not supported yet (classic and quorum are)`, site);
+    } else if (NOT_YET.has(k)) {
+      throw new AmqpError('PRECONDITION_FAILED', `queue argument '${k}' is not supported yet`, site);
+    }
+  }
+  return { attributes, quorum };
 }

@@ -7,7 +7,7 @@ import type { Command } from './codec/content-assembler.js';
 import { argBool, argString, argTable } from './codec/method-codec.js';
 import type { Channel } from './channel.js';
 import { AmqpError } from './errors.js';
-import { checkQueueArguments } from './queue-arguments.js';
+import { queueAttributesFor } from './queue-arguments.js';
 import { noQueue, resolveQueueName, serverQueueName } from './queue-names.js';
 
 const DECLARE = { classId: 50, methodId: 10 };
@@ -33,7 +33,10 @@ export async function queueDeclare(ch: Channel, cmd: Command): Promise<void> {
   } else if (!passive && name.startsWith('amq.')) {
     if (!broker.getQueue(name)) throw new AmqpError('ACCESS_REFUSED', `queue name '${name}' contains reserved prefix 'amq.*'`, DECLARE);
   }
-  const args = argTable(m, 'arguments');
+  const { attributes, quorum } = queueAttributesFor(argTable(m, 'arguments'), DECLARE);
+  if (quorum && (!durable || exclusive || autoDelete)) {
+    throw new AmqpError('PRECONDITION_FAILED', `invalid property '${!durable ? 'non-durable' : exclusive ? 'exclusive' : 'auto-delete'}' for queue '${name}' of type 'quorum'`, DECLARE);
+  }
   let queue = broker.getQueue(name);
   if (queue) {
     own.checkAccess(name, ch.conn.id, DECLARE);
@@ -42,16 +45,16 @@ export async function queueDeclare(ch: Channel, cmd: Command): Promise<void> {
       if (queue.attributes.durable !== durable && !flags.exclusive) throw inequivalent('durable', name, durable, queue.attributes.durable);
       if (flags.exclusive !== exclusive) throw inequivalent('exclusive', name, exclusive, flags.exclusive);
       if (flags.autoDelete !== autoDelete) throw inequivalent('auto_delete', name, autoDelete, flags.autoDelete);
-      checkQueueArguments(args, DECLARE);
+      // A redeclare: the core compares the arguments (ALREADY_EXISTS → 406) and counts it as use (x-expires).
+      queue = await broker.createQueue(name, attributes, { durable: queue.attributes.durable });
     }
   } else {
     if (passive) throw noQueue(name, DECLARE);
     if (broker.lookup(name) === 'stream') throw new AmqpError('PRECONDITION_FAILED', `'${name}' is a stream in vhost '/'`, DECLARE);
-    checkQueueArguments(args, DECLARE);
     if (!ch.session.may('read', { kind: 'queue', name }) && !ch.session.may('write', { kind: 'queue', name })) {
       throw new AmqpError('ACCESS_REFUSED', `access to queue '${name}' in vhost '/' refused for user '${ch.session.principal.name}'`, DECLARE);
     }
-    queue = await broker.createQueue(name, {}, { durable: durable && !exclusive });
+    queue = await broker.createQueue(name, attributes, { durable: durable && !exclusive });
     own.created(name, { exclusive, autoDelete }, ch.conn.id);
   }
   ch.lastQueue = name;

@@ -104,19 +104,4 @@ describe('queue methods', () => {
     await waitFor(() => server.server.broker.getQueue(q) === undefined, 5000, 'auto-delete');
     await ch.close();
   });
-
-  it('queue arguments that are not supported yet are refused, x-queue-type classic is accepted', async () => {
-    const ch = await channel();
-    await ch.assertQueue(uniqueName('classic'), { arguments: { 'x-queue-type': 'classic' } });
-    await expect(ch.assertQueue(uniqueName('ttl'), { messageTtl: 1000 })).rejects.toThrow(/406.*x-message-ttl' is not supported yet/);
-  });
-
-  it('binding needs an exchange: default exchange 403, others 404 until exchanges exist', async () => {
-    const ch = await channel();
-    const q = uniqueName('bind');
-    await ch.assertQueue(q);
-    await expect(ch.bindQueue(q, '', 'k')).rejects.toThrow(/403/);
-    const ch2 = await channel();
-    await expect(ch2.bindQueue(q, 'amq.fanout', 'k')).rejects.toThrow(/404.*no exchange 'amq.fanout'/);
-  });
 });
