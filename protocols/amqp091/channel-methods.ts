@@ -72,8 +72,3 @@ export function txRollback(ch: Channel, _cmd: Command): void {
 export function accessRequest(ch: Channel, _cmd: Command): void {
   ch.send('access.request-ok', { ticket: 1 });
 }
-
-/** Exchange methods wait for the core exchanges (src/core/exchange). */
-export function exchangeNotAvailable(_ch: Channel, cmd: Command): void {
-  throw new AmqpError('NOT_IMPLEMENTED', `${cmd.method.def.name}: exchanges other than the default exchange are not available yet`, { classId: cmd.method.def.classId, methodId: cmd.method.def.methodId });
-}

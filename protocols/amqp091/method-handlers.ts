@@ -9,9 +9,10 @@ import { basicCancel, basicConsume } from './basic-consume.js';
 import { basicGet } from './basic-get.js';
 import { basicPublish } from './basic-publish.js';
 import {
-  accessRequest, basicQos, channelClose, channelFlow, channelOpenAgain, confirmSelect, exchangeNotAvailable, txCommit, txRollback, txSelect,
+  accessRequest, basicQos, channelClose, channelFlow, channelOpenAgain, confirmSelect, txCommit, txRollback, txSelect,
 } from './channel-methods.js';
-import { queueBind, queueDeclare, queueDelete, queuePurge } from './queue-methods.js';
+import { exchangeBind, exchangeDeclare, exchangeDelete, queueBind } from './exchange-methods.js';
+import { queueDeclare, queueDelete, queuePurge } from './queue-methods.js';
 
 export type ChannelHandler = (ch: Channel, cmd: Command) => void | Promise<void>;
 
@@ -20,10 +21,10 @@ export const CHANNEL_HANDLERS: Readonly<Record<string, ChannelHandler>> = {
   'channel.flow': channelFlow,
   'channel.close': channelClose,
   'access.request': accessRequest,
-  'exchange.declare': exchangeNotAvailable,
-  'exchange.delete': exchangeNotAvailable,
-  'exchange.bind': exchangeNotAvailable,
-  'exchange.unbind': exchangeNotAvailable,
+  'exchange.declare': exchangeDeclare,
+  'exchange.delete': exchangeDelete,
+  'exchange.bind': exchangeBind,
+  'exchange.unbind': exchangeBind,
   'queue.declare': queueDeclare,
   'queue.bind': queueBind,
   'queue.unbind': queueBind,

@@ -1,7 +1,6 @@
 /**
- * queue.declare / delete / purge / bind / unbind on core queues. Flags the core does not keep
- * (exclusive, auto-delete) live in QueueOwnership. Bindings need the core exchanges; until they
- * exist, queue.bind to anything but a missing exchange cannot succeed (NOT_FOUND).
+ * queue.declare / delete / purge on core queues (bindings: exchange-methods.ts). Flags the core
+ * does not keep (exclusive, auto-delete) live in QueueOwnership.
  */
 import type { Command } from './codec/content-assembler.js';
 import { argBool, argString, argTable } from './codec/method-codec.js';
@@ -93,14 +92,4 @@ export async function queuePurge(ch: Channel, cmd: Command): Promise<void> {
   ch.session.authorize('read', { kind: 'queue', name });
   const count = await queue.purge();
   if (!argBool(m, 'nowait')) ch.send('queue.purge-ok', { messageCount: count });
-}
-
-export function queueBind(ch: Channel, cmd: Command): void {
-  const m = cmd.method;
-  const site = { classId: 50, methodId: cmd.method.def.methodId };
-  const exchange = argString(m, 'exchange');
-  const name = resolveQueueName(ch, argString(m, 'queue'), site);
-  if (exchange === '') throw new AmqpError('ACCESS_REFUSED', `operation not permitted on the default exchange`, site);
-  if (!ch.conn.ctx.broker.getQueue(name)) throw noQueue(name, site);
-  throw new AmqpError('NOT_FOUND', `no exchange '${exchange}' in vhost '/'`, site);
 }

@@ -2,7 +2,8 @@
  * AMQP 0-9-1 over TCP with amqplib (RabbitMQ's Node.js client), used as applications use it: a
  * queue is declared (durable) before it is used, sends go through a confirm channel and wait for
  * the broker's confirm, each subscription has its own channel with basic.qos for its window.
- * Core topics need the core exchanges (amq.topic), which this front-end does not serve yet.
+ * Core topics are amq.topic: published with the topic as routing key, subscribed through a
+ * server-named exclusive queue bound to it.
  */
 import amqp from 'amqplib';
 import type { TestServer } from '../../support/test-server.js';
@@ -24,7 +25,7 @@ function queueName(dest: Destination): string {
     case 'queue': return dest.name;
     // A reply-to as received, used as the routing key unchanged (the broker maps other protocols' forms).
     case 'address': return dest.address;
-    case 'topic': throw new CapabilityMissing(NAME, 'core topics (amq.topic needs the core exchanges)');
+    case 'topic': throw new CapabilityMissing(NAME, 'a queue name for a topic (topics go through amq.topic)');
   }
 }
 
@@ -78,7 +79,8 @@ class AmqplibConnection implements Connection {
   }
 
   async send(dest: Destination, body: Buffer | string, opts: SendOptions = {}): Promise<void> {
-    const q = queueName(dest);
+    // A core topic is amq.topic with the topic as routing key.
+    const [exchange, q] = dest.kind === 'topic' ? ['amq.topic', dest.name] : ['', queueName(dest)];
     const ch = await this.senderChannel();
     const props: amqp.Options.Publish = { persistent: opts.persistent ?? true };
     if (opts.headers) props.headers = { ...opts.headers };
@@ -96,7 +98,7 @@ class AmqplibConnection implements Connection {
         // Applications declare the queues they publish to; a reply-to is answered without declaring it.
         if (dest.kind === 'queue') await ch.assertQueue(q, { durable: true });
         await new Promise<void>((resolve, reject) => {
-          ch.sendToQueue(q, toBuffer(body), props, (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
+          ch.publish(exchange, q, toBuffer(body), props, (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
         });
       })()]);
     } catch (err) {
@@ -108,14 +110,20 @@ class AmqplibConnection implements Connection {
 
   async subscribe(dest: Destination, opts: SubscribeOptions = {}): Promise<Subscription> {
     if (opts.durableName !== undefined) throw new CapabilityMissing(NAME, 'durable topic subscriptions');
-    const q = queueName(dest);
+    let q = dest.kind === 'topic' ? '' : queueName(dest);
     const ch = await this.conn.createChannel();
     ch.on('error', () => undefined);
     const sub = new CollectingSubscription(`${NAME} ${q}`);
     const noAck = (opts.ack ?? 'auto') === 'auto';
     try {
       if (opts.prefetch !== undefined) await ch.prefetch(opts.prefetch);
-      await ch.assertQueue(q, { durable: true });
+      if (dest.kind === 'topic') {
+        // A topic subscriber: a server-named exclusive queue bound to amq.topic (core `>` is `#`).
+        q = (await ch.assertQueue('', { exclusive: true })).queue;
+        await ch.bindQueue(q, 'amq.topic', dest.name.replace(/(^|\.)>$/, '$1#'));
+      } else {
+        await ch.assertQueue(q, { durable: true });
+      }
       await ch.consume(q, (m) => {
         if (m === null) sub.fail(new Error(`${NAME}: consumer of ${q} cancelled by the broker`));
         else sub.push(received(m, ch, q));
@@ -154,7 +162,7 @@ export const amqplibDriver: Driver = {
   protocol: 'amqp091',
   capabilities: {
     queues: true,
-    topics: false,
+    topics: true,
     applicationHeaders: true,
     headersAsText: false,
     standardProperties: true,
@@ -168,12 +176,11 @@ export const amqplibDriver: Driver = {
     publishRefusalVisible: true,
   },
   notes: {
-    topics: 'amq.topic needs the core exchanges (not served yet)',
     headersAsText: 'field-table values keep their types',
     transactions: 'amqplib has no tx.select/commit API (the front-end supports tx: test/protocols/amqp091/confirms-tx.test.ts)',
     typedProperties: 'amqplib decodes field values to plain JavaScript values (types not visible)',
     tempReplyQueue: 'direct reply-to (amq.rabbitmq.reply-to) is not served yet',
-    durableSubscriptions: 'needs amq.topic bindings (core exchanges)',
+    durableSubscriptions: 'a durable queue bound to amq.topic is one, but the driver contract\'s durable name has no 0-9-1 counterpart',
     brokerWindow: 'the window is the client\'s basic.qos',
   },
   address(dest: Destination): string {
