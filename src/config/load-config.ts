@@ -29,6 +29,7 @@ import { resolveListeners } from './resolve-listeners.js';
 import { Resolver, type Tree } from './resolver.js';
 import {
   type AclEntry,
+  type AwsAccessKey,
   type AnonymousMode,
   CONFIG_SCHEMA,
   type Config,
@@ -204,7 +205,25 @@ function resolve(merged: Tree, sources: Map<string, string>, cwd: string, issues
     },
     limits,
     ha: { lockPollMs: r.get<number>('ha.lockPollMs') ?? d.ha.lockPollMs },
+    aws: resolveAws(r),
   };
+}
+
+function resolveAws(r: Resolver): Config['aws'] {
+  const d = DEFAULT_CONFIG.aws;
+  const region = r.get<string>('aws.region') ?? d.region;
+  if (!/^[a-z0-9-]{1,64}$/.test(region)) r.issue('aws.region', `expected a region name like "us-east-1", got ${showValue(region)}`);
+  const accountId = r.get<string>('aws.accountId') ?? d.accountId;
+  if (!/^[0-9]{12}$/.test(accountId)) r.issue('aws.accountId', `expected a 12-digit account id, got ${showValue(accountId)}`);
+  const accessKeys = (r.get<AwsAccessKey[]>('aws.accessKeys') ?? []).map((k) => ({ accessKeyId: k.accessKeyId, secretAccessKey: k.secretAccessKey, user: k.user }));
+  const seen = new Map<string, number>();
+  accessKeys.forEach((k, i) => {
+    if (k.accessKeyId === '' || k.secretAccessKey === '' || k.user === '') r.issue(`aws.accessKeys[${i}]`, 'accessKeyId, secretAccessKey and user must be non-empty');
+    const first = seen.get(k.accessKeyId);
+    if (first !== undefined) r.issue(`aws.accessKeys[${i}].accessKeyId`, `duplicate access key ${showValue(k.accessKeyId)} (also aws.accessKeys[${first}])`);
+    else seen.set(k.accessKeyId, i);
+  });
+  return { region, accountId, accessKeys };
 }
 
 const STORE_KEYS: Record<StoreType, readonly string[]> = {
@@ -353,6 +372,7 @@ function resolveLimits(r: Resolver): Config['limits'] {
 export function redactConfig(config: Config): Config {
   const copy = structuredClone(config);
   copy.security.users = copy.security.users.map((u) => ({ ...u, passwordHash: '<redacted>' }));
+  copy.aws.accessKeys = copy.aws.accessKeys.map((k) => ({ ...k, secretAccessKey: '<redacted>' }));
   if (copy.tls?.passphrase !== undefined) copy.tls.passphrase = '<redacted>';
   if (copy.store.type === 'postgres') copy.store.url = redactUrl(copy.store.url);
   return copy;

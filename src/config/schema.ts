@@ -110,6 +110,22 @@ export interface Config {
     maxHeaderBytes: number;
   };
   ha: { lockPollMs: number };
+  /** The AWS-compatible HTTP APIs (protocols/aws): the region and account in ARNs and queue URLs, and SigV4 access keys. */
+  aws: AwsConfig;
+}
+
+/** One SigV4 access key: requests signed with it act as `user` (a principal name for the ACLs). */
+export interface AwsAccessKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+  user: string;
+}
+
+export interface AwsConfig {
+  region: string;
+  accountId: string;
+  /** Empty: signatures are not checked and every request is anonymous (subject to security.anonymous). */
+  accessKeys: AwsAccessKey[];
 }
 
 /** Every key optional, recursively; arrays and free-form records are replaced whole, never merged. */
@@ -161,6 +177,7 @@ export function defaultConfig(registry: ProtocolRegistry = BUILT_IN_PROTOCOLS): 
       maxHeaderBytes: 65_536,
     },
     ha: { lockPollMs: 500 },
+    aws: { region: 'us-east-1', accountId: '000000000000', accessKeys: [] },
   };
 }
 
@@ -264,6 +281,21 @@ export function configSchema(registry: ProtocolRegistry = BUILT_IN_PROTOCOLS): S
         },
       },
       ha: { type: 'object', fields: { lockPollMs: posInt(600_000, 10) } },
+      aws: {
+        type: 'object',
+        fields: {
+          region: str,
+          accountId: str,
+          accessKeys: {
+            type: 'array',
+            of: {
+              type: 'object',
+              required: ['accessKeyId', 'secretAccessKey', 'user'],
+              fields: { accessKeyId: str, secretAccessKey: { type: 'string', secret: true }, user: str },
+            },
+          },
+        },
+      },
     },
   };
 }

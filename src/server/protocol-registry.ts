@@ -9,6 +9,7 @@
  */
 import { amqp10Listener } from '../../protocols/amqp10/listener.js';
 import { amqp091Listener } from '../../protocols/amqp091/listener.js';
+import { awsListener } from '../../protocols/aws/listener.js';
 import { mqttListener } from '../../protocols/mqtt/listener.js';
 import { stompListener } from '../../protocols/stomp/listener.js';
 import type { ProtocolRegistry } from './listener-family.js';
@@ -20,6 +21,7 @@ export const BUILT_IN_PROTOCOLS = [
   amqp091Listener,
   amqp10Listener,
   stompListener,
+  awsListener,
 ] as const satisfies ProtocolRegistry;
 
 /** Names of the built-in families (`mqtt`, `amqp`, `stomp`) and of their bound ports (with `mqtts`, ...). */

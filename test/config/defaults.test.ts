@@ -19,6 +19,7 @@ describe('defaults', () => {
         mqtt: { port: 1883, tlsPort: 8883 },
         amqp: { port: 5672, tlsPort: 5671 },
         stomp: { port: 61613, tlsPort: 61614 },
+        aws: { port: 9324, tlsPort: 9325 },
         ws: { port: 61618, tlsPort: 61619 },
         admin: { port: 8162, host: '0.0.0.0' },
       },
@@ -27,6 +28,7 @@ describe('defaults', () => {
       destinations: { autoCreate: true, queueDefaults: {}, topicDefaults: {}, streamDefaults: {} },
       limits: { maxMessageBytes: 16 * 1024 * 1024, maxConnections: 10000, maxFrameBytes: 16 * 1024 * 1024 + 65536, maxHeaders: 1000, maxHeaderBytes: 65536 },
       ha: { lockPollMs: 500 },
+      aws: { region: 'us-east-1', accountId: '000000000000', accessKeys: [] },
     };
     expect(config).toEqual(expected);
   });

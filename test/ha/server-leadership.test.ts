@@ -26,7 +26,7 @@ function config(dir: string, lockPollMs = 30) {
       ha: { lockPollMs },
       listeners: {
         host: '127.0.0.1',
-        mqtt: { port: 0, tlsPort: null }, amqp: { port: 0, tlsPort: null }, stomp: { port: 0, tlsPort: null }, ws: { port: 0, tlsPort: null },
+        mqtt: { port: 0, tlsPort: null }, amqp: { port: 0, tlsPort: null }, stomp: { port: 0, tlsPort: null }, aws: { port: 0, tlsPort: null }, ws: { port: 0, tlsPort: null },
         admin: { port: 0, host: '127.0.0.1' },
       },
     },

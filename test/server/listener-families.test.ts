@@ -34,8 +34,8 @@ const REGISTRY: ProtocolRegistry = [...BUILT_IN_PROTOCOLS, lineEchoListener, hea
 
 describe('configuration derived from the registry', () => {
   it('families in order: the registry\'s (shared ones once), then the WebSocket family', () => {
-    expect(configFamilies().map((f) => f.name)).toEqual(['mqtt', 'amqp', 'stomp', 'ws']);
-    expect(configFamilies(REGISTRY).map((f) => f.name)).toEqual(['mqtt', 'amqp', 'stomp', 'echo', 'ws']);
+    expect(configFamilies().map((f) => f.name)).toEqual(['mqtt', 'amqp', 'stomp', 'aws', 'ws']);
+    expect(configFamilies(REGISTRY).map((f) => f.name)).toEqual(['mqtt', 'amqp', 'stomp', 'aws', 'echo', 'ws']);
     const amqp = groupFamilies(REGISTRY).find((g) => g.family.name === 'amqp')!;
     expect(amqp.protocols.map((p) => p.protocol)).toEqual(['amqp091', 'amqp10', 'header-echo']);
   });
@@ -200,7 +200,7 @@ describe('registry checks', () => {
   });
 
   it('the built-in registry passes, and loading configuration with a bad one fails the same way', () => {
-    expect(groupFamilies(BUILT_IN_PROTOCOLS).map((g) => g.family.name)).toEqual(['mqtt', 'amqp', 'stomp']);
+    expect(groupFamilies(BUILT_IN_PROTOCOLS).map((g) => g.family.name)).toEqual(['mqtt', 'amqp', 'stomp', 'aws']);
     expect(() => loadConfig({ env: {}, registry: [lineEchoListener, lineEchoListener] })).toThrow('invalid configuration: protocol registry: protocol line-echo is listed twice');
   });
 });

@@ -34,7 +34,7 @@ export function tempDir(prefix = 'interchange-test-'): { path: string; cleanup: 
 export const EPHEMERAL_PORT_FLAGS = [
   '--host', '127.0.0.1',
   '--mqtt-port', '0', '--amqp-port', '0', '--stomp-port', '0', '--ws-port', '0', '--admin-port', '0',
-  '--mqtts-port', '0', '--amqps-port', '0', '--stomps-port', '0', '--wss-port', '0',
+  '--mqtts-port', '0', '--amqps-port', '0', '--stomps-port', '0', '--wss-port', '0', '--aws-port', '0', '--awss-port', '0',
 ];
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, entry = 'src/cli.ts'): ChildProcess {

@@ -38,6 +38,7 @@ export async function startTestServer(opts: {
       mqtt: { port: p?.mqtt ?? 0, tlsPort: p?.mqtts ?? (opts.overrides?.tls ? 0 : null) },
       amqp: { port: p?.amqp ?? 0, tlsPort: p?.amqps ?? (opts.overrides?.tls ? 0 : null) },
       stomp: { port: p?.stomp ?? 0, tlsPort: p?.stomps ?? (opts.overrides?.tls ? 0 : null) },
+      aws: { port: p?.aws ?? 0, tlsPort: p?.awss ?? (opts.overrides?.tls ? 0 : null) },
       ws: { port: p?.ws ?? 0, tlsPort: p?.wss ?? (opts.overrides?.tls ? 0 : null) },
       admin: { port: p?.admin ?? 0, host: '127.0.0.1' },
       ...opts.overrides?.listeners,
