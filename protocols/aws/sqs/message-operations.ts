@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Queue } from '../../../src/core/broker.js';
 import { isBrokerError } from '../../../src/core/errors.js';
-import type { Message } from '../../../src/core/message.js';
+import { messageSize, type Message } from '../../../src/core/message.js';
 import type { ReceivedMessage } from '../../../src/core/queue/types.js';
 import { typed } from '../../../src/core/values.js';
 import { batchEntries, runBatch } from './batch.js';
@@ -82,12 +82,17 @@ function sequenceNumber(seq: number): string {
 }
 
 async function send(svc: SqsService, queue: Queue, p: PreparedSend): Promise<Input> {
-  const r = await svc.broker.send({ kind: 'queue', name: queue.name }, p.message, p.delayMs !== undefined ? { delayMs: p.delayMs } : {});
+  // Straight to the queue (a queue deleted meanwhile is QueueDoesNotExist, never re-created);
+  // the broker-wide limit still caps a queue stored under a larger one.
+  if (messageSize(p.message) > svc.broker.maxMessageBytes) {
+    throw sqsError('invalidParameterValue', `One or more parameters are invalid. Reason: Message must be shorter than ${svc.broker.maxMessageBytes} bytes.`);
+  }
+  const r = await queue.send(p.message, p.delayMs !== undefined ? { delayMs: p.delayMs } : {});
   return {
     MessageId: r.id,
     MD5OfMessageBody: p.md5Body,
     ...(p.md5Attributes !== undefined ? { MD5OfMessageAttributes: p.md5Attributes } : {}),
-    ...(queue.attributes.fifo ? { SequenceNumber: sequenceNumber(r.seq ?? 0) } : {}),
+    ...(queue.attributes.fifo ? { SequenceNumber: sequenceNumber(r.seq) } : {}),
   };
 }
 
