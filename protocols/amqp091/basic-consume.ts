@@ -55,7 +55,8 @@ export class ConsumerEntry {
     ch.logger.debug({ consumerTag: this.tag, reason }, 'consumer ended by the broker');
     if (ch.consumers.get(this.tag) === this) ch.consumers.delete(this.tag);
     for (const [tag, c] of ch.unacked) if (c === this.consumer) ch.unacked.delete(tag);
-    if (ch.conn.capabilities.consumer_cancel_notify === true) ch.send('basic.cancel', { consumerTag: this.tag, nowait: true });
+    // After the command being handled: a queue.delete on this channel answers delete-ok first, as RabbitMQ does.
+    if (ch.conn.capabilities.consumer_cancel_notify === true) ch.afterCurrent(() => ch.send('basic.cancel', { consumerTag: this.tag, nowait: true }));
     this.finish();
   }
 

@@ -203,6 +203,11 @@ export class Channel {
 
   // ------------------------------------------------------------------ close
 
+  /** Run `fn` once the commands received so far have been handled. */
+  afterCurrent(fn: () => void): void {
+    this.tail = this.tail.then(fn);
+  }
+
   /** Resolves once every command received so far has been handled. */
   idle(): Promise<void> {
     return this.tail;

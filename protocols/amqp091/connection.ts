@@ -290,7 +290,11 @@ export class Amqp091Connection {
         return;
       }
       case 'connection.update-secret':
-        throw new AmqpError('NOT_IMPLEMENTED', 'connection.update-secret: this broker does not use expiring secrets', { classId: 10, methodId: 70 });
+        // Secrets here are passwords, which do not expire: like RabbitMQ's internal backend, the
+        // connection keeps its user and the new secret is accepted as is.
+        this.logger.info({ reason: argString(m, 'reason') }, 'client updated its secret');
+        this.sendMethod(0, 'connection.update-secret-ok');
+        return;
       default:
         throw new AmqpError('COMMAND_INVALID', `unexpected '${name}' on channel 0`, { classId: m.def.classId, methodId: m.def.methodId });
     }

@@ -35,7 +35,7 @@ async function opened(): Promise<RawClient> {
   raw.write(PROTOCOL_HEADER);
   await waitFor(() => methodsOf(raw).some((m) => m.def.name === 'connection.start'));
   raw.write(methodFrame(0, methodByName('connection.start-ok'), {
-    clientProperties: { capabilities: { type: 'map', value: { authentication_failure_close: true } } },
+    clientProperties: { capabilities: { type: 'map', value: { authentication_failure_close: true, consumer_cancel_notify: true } } },
     mechanism: 'PLAIN', response: Buffer.from('\0guest\0guest'), locale: 'en_US',
   }));
   await waitFor(() => methodsOf(raw).some((m) => m.def.name === 'connection.tune'));
@@ -151,6 +151,21 @@ describe('AMQP 0-9-1 bad input', () => {
     const close = methodsOf(raw).find((m) => m.def.name === 'connection.close');
     expect(close?.args.replyCode).toBe(501);
     await stillHealthy();
+  });
+
+  it('wire order: a queue deleted on its consuming channel answers delete-ok before the basic.cancel', async () => {
+    // amqplib's "cancelled consumer" test closes its connection when the cancel arrives: the
+    // delete-ok must be there already (as RabbitMQ sends them).
+    const raw = await opened();
+    const q = uniqueName('own-delete');
+    raw.write(methodFrame(1, methodByName('queue.declare'), { queue: q }));
+    raw.write(methodFrame(1, methodByName('basic.consume'), { queue: q, consumerTag: 'c1' }));
+    await waitFor(() => methodsOf(raw).some((m) => m.def.name === 'basic.consume-ok'));
+    raw.write(methodFrame(1, methodByName('queue.delete'), { queue: q }));
+    await waitFor(() => methodsOf(raw).some((m) => m.def.name === 'basic.cancel'));
+    const names = methodsOf(raw).map((m) => m.def.name);
+    expect(names.slice(names.indexOf('queue.delete-ok'))).toEqual(['queue.delete-ok', 'basic.cancel']);
+    raw.socket.destroy();
   });
 
   it('a channel exception closes only that channel; the connection goes on', async () => {

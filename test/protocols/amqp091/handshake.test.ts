@@ -144,6 +144,14 @@ describe('AMQP 0-9-1 handshake', () => {
     expect(raw.received().subarray(0, 8)).toEqual(PROTOCOL_HEADER);
   });
 
+  it('answers connection.update-secret with update-secret-ok and keeps the connection', async () => {
+    const c = await amqp.connect(`${url(server, 'alice:secret@')}?heartbeat=0`);
+    await (c as unknown as { updateSecret(s: Buffer, reason: string): Promise<void> }).updateSecret(Buffer.from('new secret'), 'rotation');
+    const ch = await c.createChannel();
+    await ch.close();
+    await c.close();
+  });
+
   it('closes the connection on client connection.close with close-ok', async () => {
     const c = await amqp.connect(`${url(server, 'alice:secret@')}?heartbeat=0`);
     await c.close();
