@@ -13,6 +13,7 @@ import { argBool, argString, argTable } from './codec/method-codec.js';
 import type { Channel } from './channel.js';
 import { AmqpError } from './errors.js';
 import { deliveryRoute, toBasicProperties } from './message-mapping.js';
+import { DIRECT_REPLY_TO, REPLY_QUEUE_LOCAL } from './direct-reply-to.js';
 import { noQueue, resolveQueueName } from './queue-names.js';
 
 const CONSUME = { classId: 60, methodId: 20 };
@@ -75,10 +76,11 @@ export class ConsumerEntry {
 
 export async function basicConsume(ch: Channel, cmd: Command): Promise<void> {
   const m = cmd.method;
-  const name = resolveQueueName(ch, argString(m, 'queue'), CONSUME);
   let tag = argString(m, 'consumerTag');
   if (tag === '') tag = `amq.ctag-${randomBytes(16).toString('base64url')}`;
   if (ch.consumers.has(tag)) throw new AmqpError('NOT_ALLOWED', `attempt to reuse consumer tag '${tag}'`, CONSUME);
+  if (argString(m, 'queue') === DIRECT_REPLY_TO) return consumeDirectReplyTo(ch, cmd, tag);
+  const name = resolveQueueName(ch, argString(m, 'queue'), CONSUME);
   const queue = ch.conn.ctx.broker.getQueue(name);
   if (!queue) throw noQueue(name, CONSUME);
   const own = ch.conn.deps.ownership;
@@ -120,4 +122,26 @@ export function basicCancel(ch: Channel, cmd: Command): void {
     else ch.cancelledWithUnacked.add(entry);
   }
   if (!argBool(cmd.method, 'nowait')) ch.send('basic.cancel-ok', { consumerTag: tag });
+}
+
+/** basic.consume of amq.rabbitmq.reply-to: the channel's temporary reply queue, no-ack only. */
+async function consumeDirectReplyTo(ch: Channel, cmd: Command, tag: string): Promise<void> {
+  const m = cmd.method;
+  if (!argBool(m, 'noAck')) throw new AmqpError('PRECONDITION_FAILED', 'reply consumer cannot acknowledge', CONSUME);
+  if (ch.directReplyQueue !== undefined) throw new AmqpError('PRECONDITION_FAILED', 'reply consumer already set', CONSUME);
+  const coreName = await ch.session.replyToName(REPLY_QUEUE_LOCAL);
+  const entry = new ConsumerEntry(ch, tag, coreName, true);
+  ch.consumers.set(tag, entry);
+  try {
+    entry.consumer = await ch.session.createConsumer({
+      source: { kind: 'temp-queue', name: REPLY_QUEUE_LOCAL }, ack: 'auto', autoSettle: 'dispatch', prefetch: Infinity, tag,
+    }, { deliver: (d) => entry.deliver(d), ended: (reason) => entry.ended(reason) });
+  } catch (err) {
+    ch.consumers.delete(tag);
+    entry.finish();
+    throw err;
+  }
+  ch.directReplyQueue = coreName;
+  if (!argBool(m, 'nowait')) ch.send('basic.consume-ok', { consumerTag: tag });
+  entry.start();
 }

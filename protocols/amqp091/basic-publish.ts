@@ -15,6 +15,7 @@ import type { Command } from './codec/content-assembler.js';
 import { argBool, argString } from './codec/method-codec.js';
 import type { Channel } from './channel.js';
 import { AmqpError } from './errors.js';
+import { DIRECT_REPLY_TO, replyQueueOf, rewrittenReplyTo } from './direct-reply-to.js';
 import { toCoreMessage } from './message-mapping.js';
 import { ReplyCode } from './spec/constants.js';
 
@@ -23,14 +24,15 @@ const OTHER_PROTOCOL_QUEUE = /^(?:\/queue\/|queue:\/\/)(.+)$/;
 
 /**
  * The core queue a default-exchange publish goes to: the one named by the routing key; failing
- * that, a reply-to written by another protocol (`/queue/NAME` from STOMP, `queue://NAME` from
+ * that, a direct reply-to (`amq.rabbitmq.reply-to.<queue>`, direct-reply-to.ts) or a reply-to
+ * written by another protocol (`/queue/NAME` from STOMP, `queue://NAME` from
  * AMQP 1.0) names queue NAME, so `sendToQueue(msg.properties.replyTo, ...)` answers them.
  */
 function defaultExchangeTarget(ch: Channel, routingKey: string): string | undefined {
   if (routingKey === '') return undefined;
   const broker = ch.conn.ctx.broker;
   if (broker.lookup(routingKey) !== undefined) return routingKey;
-  return OTHER_PROTOCOL_QUEUE.exec(routingKey)?.[1];
+  return replyQueueOf(routingKey) ?? OTHER_PROTOCOL_QUEUE.exec(routingKey)?.[1];
 }
 
 export function basicPublish(ch: Channel, cmd: Command): void {
@@ -39,7 +41,10 @@ export function basicPublish(ch: Channel, cmd: Command): void {
   const exchange = argString(m, 'exchange');
   const routingKey = argString(m, 'routingKey');
   const seq = ch.confirms?.nextSeq();
-  const message = toCoreMessage(content.properties, content.body, {
+  const properties = content.properties.replyTo === DIRECT_REPLY_TO
+    ? { ...content.properties, replyTo: rewrittenReplyTo(ch, PUBLISH) }
+    : content.properties;
+  const message = toCoreMessage(properties, content.body, {
     userName: ch.session.principal.name, exchange, routingKey, now: Date.now(),
   });
   if (exchange !== '') {

@@ -33,6 +33,8 @@ export class Channel {
   private readonly assembler: ContentAssembler;
   private state: State = 'open';
   private tail: Promise<void> = Promise.resolve();
+  /** Core name of the channel's direct reply-to queue, once it consumes amq.rabbitmq.reply-to. */
+  directReplyQueue: string | undefined;
   /** Last queue declared on this channel: what an empty queue name means. */
   lastQueue: string | undefined;
   /** Unacked deliveries (client-ack consumers and gets) by delivery tag, in tag order. */

@@ -6,6 +6,7 @@ import type { Command } from './codec/content-assembler.js';
 import { argBool, argString, argTable } from './codec/method-codec.js';
 import type { Channel } from './channel.js';
 import { AmqpError } from './errors.js';
+import { DIRECT_REPLY_TO } from './direct-reply-to.js';
 import { queueAttributesFor } from './queue-arguments.js';
 import { noQueue, resolveQueueName, serverQueueName } from './queue-names.js';
 
@@ -26,6 +27,11 @@ export async function queueDeclare(ch: Channel, cmd: Command): Promise<void> {
   const exclusive = argBool(m, 'exclusive');
   const autoDelete = argBool(m, 'autoDelete');
   let name = argString(m, 'queue');
+  if (passive && name === DIRECT_REPLY_TO) {
+    // The direct reply-to pseudo-queue always "exists" (RabbitMQ answers a passive declare of it).
+    if (!argBool(m, 'nowait')) ch.send('queue.declare-ok', { queue: name, messageCount: 0, consumerCount: 0 });
+    return;
+  }
   if (name === '') {
     if (passive) name = resolveQueueName(ch, name, DECLARE);
     else name = serverQueueName();

@@ -89,6 +89,7 @@ class AmqplibConnection implements Connection {
     if (opts.correlationId !== undefined) props.correlationId = opts.correlationId;
     if (opts.replyTo !== undefined) props.replyTo = opts.replyTo;
     if (opts.messageId !== undefined) props.messageId = opts.messageId;
+    if (opts.replyTo === 'amq.rabbitmq.reply-to' && dest.kind === 'queue') return this.sendOnReplyChannel(q, body, props);
     // A refusal closes the channel: its close error (with the reply code) is what the caller sees.
     let onError: (err: Error) => void = () => undefined;
     const closed = new Promise<never>((_, reject) => { onError = reject; });
@@ -142,8 +143,25 @@ class AmqplibConnection implements Connection {
     await raw.channel.checkQueue(raw.queue);
   }
 
+  /** Direct reply-to: requests carrying it must be published on the channel that consumes it. */
+  private replyChannel: amqp.Channel | undefined;
+
   async tempReplyQueue(): Promise<{ replyTo: string; subscription: Subscription }> {
-    throw new CapabilityMissing(NAME, 'temporary reply queues (direct reply-to is not served yet)');
+    const ch = await this.conn.createChannel();
+    ch.on('error', () => undefined);
+    const sub = new CollectingSubscription(`${NAME} amq.rabbitmq.reply-to`);
+    await ch.consume('amq.rabbitmq.reply-to', (m) => { if (m) sub.push(received(m, ch, 'amq.rabbitmq.reply-to')); }, { noAck: true });
+    this.replyChannel = ch;
+    return { replyTo: 'amq.rabbitmq.reply-to', subscription: sub };
+  }
+
+  /** A request with direct reply-to goes out on the reply channel; a round trip shows it was taken. */
+  private async sendOnReplyChannel(q: string, body: Buffer | string, props: amqp.Options.Publish): Promise<void> {
+    const ch = this.replyChannel;
+    if (!ch) throw new Error(`${NAME}: reply-to amq.rabbitmq.reply-to without tempReplyQueue()`);
+    await ch.assertQueue(q, { durable: true });
+    ch.sendToQueue(q, toBuffer(body), props);
+    await ch.checkQueue(q);
   }
 
   async begin(): Promise<Transaction> {
@@ -170,7 +188,7 @@ export const amqplibDriver: Driver = {
     brokerWindow: false,
     transactions: false,
     typedProperties: false,
-    tempReplyQueue: false,
+    tempReplyQueue: true,
     durableSubscriptions: false,
     redeliveredFlag: true,
     publishRefusalVisible: true,
@@ -179,7 +197,6 @@ export const amqplibDriver: Driver = {
     headersAsText: 'field-table values keep their types',
     transactions: 'amqplib has no tx.select/commit API (the front-end supports tx: test/protocols/amqp091/confirms-tx.test.ts)',
     typedProperties: 'amqplib decodes field values to plain JavaScript values (types not visible)',
-    tempReplyQueue: 'direct reply-to (amq.rabbitmq.reply-to) is not served yet',
     durableSubscriptions: 'a durable queue bound to amq.topic is one, but the driver contract\'s durable name has no 0-9-1 counterpart',
     brokerWindow: 'the window is the client\'s basic.qos',
   },
