@@ -7,7 +7,8 @@
  * basic.cancel when it announced consumer_cancel_notify.
  */
 import { randomBytes } from 'node:crypto';
-import type { Delivery, SessionConsumer } from '../../src/core/session/index.js';
+import { parseStreamOffset, type Delivery, type SessionConsumer } from '../../src/core/session/index.js';
+import { isTypedValue, typed, valueToNumber, type Value } from '../../src/core/values.js';
 import type { Command } from './codec/content-assembler.js';
 import { argBool, argString, argTable } from './codec/method-codec.js';
 import type { Channel } from './channel.js';
@@ -36,9 +37,12 @@ export class ConsumerEntry {
     }
     const ch = this.ch;
     const route = deliveryRoute(d.message, this.queue);
+    const properties = toBasicProperties(d.message, Date.now());
+    // Stream deliveries say where they are, as RabbitMQ's do: resume with x-stream-offset = this + 1.
+    if (d.streamOffset !== undefined) properties.headers = { ...properties.headers, 'x-stream-offset': typed.long(BigInt(d.streamOffset)) };
     ch.sendContent('basic.deliver', {
       consumerTag: this.tag, deliveryTag: d.id, redelivered: d.redelivered, exchange: route.exchange, routingKey: route.routingKey,
-    }, toBasicProperties(d.message, Date.now()), d.message.body);
+    }, properties, d.message.body);
     if (!this.noAck) ch.tracked(d);
   }
 
@@ -81,6 +85,7 @@ export async function basicConsume(ch: Channel, cmd: Command): Promise<void> {
   if (ch.consumers.has(tag)) throw new AmqpError('NOT_ALLOWED', `attempt to reuse consumer tag '${tag}'`, CONSUME);
   if (argString(m, 'queue') === DIRECT_REPLY_TO) return consumeDirectReplyTo(ch, cmd, tag);
   const name = resolveQueueName(ch, argString(m, 'queue'), CONSUME);
+  if (ch.conn.ctx.broker.getStream(name)) return consumeStream(ch, cmd, tag, name);
   const queue = ch.conn.ctx.broker.getQueue(name);
   if (!queue) throw noQueue(name, CONSUME);
   const own = ch.conn.deps.ownership;
@@ -143,5 +148,42 @@ async function consumeDirectReplyTo(ch: Channel, cmd: Command, tag: string): Pro
   }
   ch.directReplyQueue = coreName;
   if (!argBool(m, 'nowait')) ch.send('basic.consume-ok', { consumerTag: tag });
+  entry.start();
+}
+
+/** x-stream-offset as the core's offset grammar: first, last, next, a number, a timestamp, `offset=N`... */
+function streamOffset(v: Value | undefined): unknown {
+  if (v === undefined || typeof v === 'string') return v;
+  if (isTypedValue(v)) {
+    if (v.type === 'timestamp') return new Date(v.value);
+    const n = valueToNumber(v);
+    if (n !== undefined) return n;
+  }
+  return v;
+}
+
+/** basic.consume of a stream: from x-stream-offset (default next); deliveries carry x-stream-offset. */
+async function consumeStream(ch: Channel, cmd: Command, tag: string, name: string): Promise<void> {
+  const m = cmd.method;
+  ch.session.authorize('read', { kind: 'stream', name });
+  const noAck = argBool(m, 'noAck');
+  const offset = parseStreamOffset(streamOffset(argTable(m, 'arguments')['x-stream-offset']));
+  const entry = new ConsumerEntry(ch, tag, name, noAck);
+  ch.consumers.set(tag, entry);
+  try {
+    entry.consumer = await ch.session.createConsumer({
+      source: { kind: 'stream', name, offset },
+      ack: noAck ? 'auto' : 'individual',
+      ...(noAck ? { autoSettle: 'dispatch' as const } : {}),
+      prefetch: ch.consumerPrefetch > 0 ? ch.consumerPrefetch : Infinity,
+      tag,
+    }, { deliver: (d) => entry.deliver(d), ended: (reason) => entry.ended(reason) });
+  } catch (err) {
+    ch.consumers.delete(tag);
+    entry.finish();
+    throw err;
+  }
+  if (!argBool(m, 'nowait')) ch.send('basic.consume-ok', { consumerTag: tag });
+  ch.flowChanged();
   entry.start();
 }

@@ -8,6 +8,7 @@ import type { Delivery } from '../../src/core/session/index.js';
 import type { Command } from './codec/content-assembler.js';
 import { argBool, argString } from './codec/method-codec.js';
 import type { Channel } from './channel.js';
+import { AmqpError } from './errors.js';
 import { deliveryRoute, toBasicProperties } from './message-mapping.js';
 import { noQueue, resolveQueueName } from './queue-names.js';
 import { ConsumerEntry } from './basic-consume.js';
@@ -17,6 +18,7 @@ const GET = { classId: 60, methodId: 70 };
 export async function basicGet(ch: Channel, cmd: Command): Promise<void> {
   const m = cmd.method;
   const name = resolveQueueName(ch, argString(m, 'queue'), GET);
+  if (ch.conn.ctx.broker.getStream(name)) throw new AmqpError('PRECONDITION_FAILED', `basic.get is not supported on stream '${name}' (consume it with x-stream-offset)`, GET);
   const queue = ch.conn.ctx.broker.getQueue(name);
   if (!queue) throw noQueue(name, GET);
   ch.conn.deps.ownership.checkAccess(name, ch.conn.id, GET);

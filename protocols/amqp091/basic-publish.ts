@@ -61,6 +61,11 @@ export function basicPublish(ch: Channel, cmd: Command): void {
     return;
   }
   const address: Address = { kind, name: target };
+  // A stream record needs a partition key (its shard): the x-partition-key header, else the routing key.
+  if (kind === 'stream' && message.partitionKey === undefined) {
+    const pk = message.headers['x-partition-key'];
+    message.partitionKey = typeof pk === 'string' && pk !== '' ? pk : routingKey;
+  }
   if (ch.txId !== undefined) {
     ch.session.authorize('write', address);
     ch.session.stage(ch.txId, { kind: 'send', request: { address, message } }, content.body.length);

@@ -2,9 +2,9 @@
  * queue.declare arguments → core queue attributes (src/core/queue/README.md has the table):
  * x-message-ttl, x-expires, x-max-length, x-max-length-bytes, x-overflow,
  * x-dead-letter-exchange, x-dead-letter-routing-key, x-max-priority, x-single-active-consumer,
- * x-delivery-limit (N → maxReceiveCount N + 1), x-queue-type classic or quorum (durable).
- * Values keep their field-table types; the core checks types and ranges (INVALID_ATTRIBUTE →
- * 406). `x-queue-type: stream` and the arguments of streams are not served yet (406); arguments
+ * x-delivery-limit (N → maxReceiveCount N + 1), x-queue-type classic, quorum (durable) or stream
+ * (a core stream; its retention/segment arguments are not served yet: 406). Values keep their
+ * field-table types; the core checks types and ranges (INVALID_ATTRIBUTE → 406); arguments
  * RabbitMQ does not know either are ignored, as RabbitMQ does.
  */
 import { isTypedValue, valueToNumber, type Value } from '../../src/core/values.js';
@@ -44,11 +44,14 @@ export interface DeclaredQueue {
   attributes: Record<string, unknown>;
   /** x-queue-type quorum: the queue must be durable. */
   quorum: boolean;
+  /** x-queue-type stream: a core stream (consumed with x-stream-offset). */
+  stream: boolean;
 }
 
 export function queueAttributesFor(args: FieldTable, site: ErrorSite): DeclaredQueue {
   const attributes: Record<string, unknown> = {};
   let quorum = false;
+  let stream = false;
   for (const [k, v] of Object.entries(args)) {
     if (NUMERIC[k] !== undefined) attributes[NUMERIC[k]] = numeric(v);
     else if (TEXT[k] !== undefined) attributes[TEXT[k]] = text(v);
@@ -58,10 +61,14 @@ export function queueAttributesFor(args: FieldTable, site: ErrorSite): DeclaredQ
       attributes.maxReceiveCount = typeof n === 'number' ? n + 1 : n;
     } else if (k === 'x-queue-type') {
       if (v === 'quorum') quorum = true;
-      else if (v !== 'classic') throw new AmqpError('PRECONDITION_FAILED', `queue type '${typeof v === 'string' ? v : String(v)}' is not supported yet (classic and quorum are)`, site);
+      else if (v === 'stream') stream = true;
+      else if (v !== 'classic') throw new AmqpError('PRECONDITION_FAILED', `unknown queue type '${typeof v === 'string' ? v : String(v)}' (classic, quorum and stream are supported)`, site);
     } else if (NOT_YET.has(k)) {
       throw new AmqpError('PRECONDITION_FAILED', `queue argument '${k}' is not supported yet`, site);
     }
   }
-  return { attributes, quorum };
+  if (stream && Object.keys(attributes).length > 0) {
+    throw new AmqpError('PRECONDITION_FAILED', `queue arguments ${Object.keys(args).filter((k) => k !== 'x-queue-type').join(', ')} do not apply to a stream`, site);
+  }
+  return { attributes, quorum, stream };
 }

@@ -38,9 +38,13 @@ export async function queueDeclare(ch: Channel, cmd: Command): Promise<void> {
   } else if (!passive && name.startsWith('amq.')) {
     if (!broker.getQueue(name)) throw new AmqpError('ACCESS_REFUSED', `queue name '${name}' contains reserved prefix 'amq.*'`, DECLARE);
   }
-  const { attributes, quorum } = queueAttributesFor(argTable(m, 'arguments'), DECLARE);
-  if (quorum && (!durable || exclusive || autoDelete)) {
-    throw new AmqpError('PRECONDITION_FAILED', `invalid property '${!durable ? 'non-durable' : exclusive ? 'exclusive' : 'auto-delete'}' for queue '${name}' of type 'quorum'`, DECLARE);
+  const { attributes, quorum, stream } = queueAttributesFor(argTable(m, 'arguments'), DECLARE);
+  if ((quorum || stream) && (!durable || exclusive || autoDelete)) {
+    throw new AmqpError('PRECONDITION_FAILED', `invalid property '${!durable ? 'non-durable' : exclusive ? 'exclusive' : 'auto-delete'}' for queue '${name}' of type '${quorum ? 'quorum' : 'stream'}'`, DECLARE);
+  }
+  if (stream || broker.lookup(name) === 'stream') {
+    await declareStream(ch, name, passive, stream, argBool(m, 'nowait'));
+    return;
   }
   let queue = broker.getQueue(name);
   if (queue) {
@@ -55,7 +59,6 @@ export async function queueDeclare(ch: Channel, cmd: Command): Promise<void> {
     }
   } else {
     if (passive) throw noQueue(name, DECLARE);
-    if (broker.lookup(name) === 'stream') throw new AmqpError('PRECONDITION_FAILED', `'${name}' is a stream in vhost '/'`, DECLARE);
     if (!ch.session.may('read', { kind: 'queue', name }) && !ch.session.may('write', { kind: 'queue', name })) {
       throw new AmqpError('ACCESS_REFUSED', `access to queue '${name}' in vhost '/' refused for user '${ch.session.principal.name}'`, DECLARE);
     }
@@ -72,6 +75,12 @@ export async function queueDelete(ch: Channel, cmd: Command): Promise<void> {
   const m = cmd.method;
   const broker = ch.conn.ctx.broker;
   const name = resolveQueueName(ch, argString(m, 'queue'), DELETE);
+  if (broker.getStream(name)) {
+    ch.session.authorize('admin', { kind: 'stream', name });
+    await broker.deleteStream(name);
+    if (!argBool(m, 'nowait')) ch.send('queue.delete-ok', { messageCount: 0 });
+    return;
+  }
   const queue = broker.getQueue(name);
   if (!queue) {
     // RabbitMQ answers delete-ok for a queue that does not exist.
@@ -98,4 +107,21 @@ export async function queuePurge(ch: Channel, cmd: Command): Promise<void> {
   ch.session.authorize('read', { kind: 'queue', name });
   const count = await queue.purge();
   if (!argBool(m, 'nowait')) ch.send('queue.purge-ok', { messageCount: count });
+}
+
+/** queue.declare of a stream (x-queue-type stream), or of a name that is one. */
+async function declareStream(ch: Channel, name: string, passive: boolean, declaredAsStream: boolean, nowait: boolean): Promise<void> {
+  const broker = ch.conn.ctx.broker;
+  if (broker.getStream(name) === undefined) {
+    if (passive) throw noQueue(name, DECLARE);
+    if (broker.getQueue(name)) throw new AmqpError('PRECONDITION_FAILED', `inequivalent arg 'x-queue-type' for queue '${name}' in vhost '/': received 'stream' but current is 'classic'`, DECLARE);
+    if (!ch.session.may('read', { kind: 'stream', name }) && !ch.session.may('write', { kind: 'stream', name })) {
+      throw new AmqpError('ACCESS_REFUSED', `access to queue '${name}' in vhost '/' refused for user '${ch.session.principal.name}'`, DECLARE);
+    }
+    await broker.createStream(name);
+  } else if (!passive && !declaredAsStream) {
+    throw new AmqpError('PRECONDITION_FAILED', `inequivalent arg 'x-queue-type' for queue '${name}' in vhost '/': received 'classic' but current is 'stream'`, DECLARE);
+  }
+  ch.lastQueue = name;
+  if (!nowait) ch.send('queue.declare-ok', { queue: name, messageCount: 0, consumerCount: 0 });
 }

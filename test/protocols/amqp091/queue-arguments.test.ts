@@ -1,7 +1,7 @@
 /**
  * queue.declare arguments with amqplib on the core's queue attributes: TTL with dead-lettering
  * (x-death), max-length overflow (drop-head, reject-publish with confirms), priority, quorum,
- * redeclare equivalence, and what is not served yet.
+ * redeclare equivalence, unknown queue types.
  */
 import type amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,7 +93,7 @@ describe('queue arguments', () => {
     await ch.close();
   });
 
-  it('a redeclare with other arguments is 406; quorum queues must be durable; streams not yet', async () => {
+  it('a redeclare with other arguments is 406; quorum queues must be durable; unknown queue types are 406', async () => {
     const ch = await channel();
     const q = uniqueName('args');
     await ch.assertQueue(q, { messageTtl: 1000 });
@@ -103,7 +103,7 @@ describe('queue arguments', () => {
     await ch2.assertQueue(uniqueName('quorum'), { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 3 } });
     await expect(ch2.assertQueue(uniqueName('q2'), { durable: false, arguments: { 'x-queue-type': 'quorum' } })).rejects.toThrow(/406.*non-durable/);
     const ch3 = await channel();
-    await expect(ch3.assertQueue(uniqueName('s'), { durable: true, arguments: { 'x-queue-type': 'stream' } })).rejects.toThrow(/406.*'stream' is not supported yet/);
+    await expect(ch3.assertQueue(uniqueName('s'), { durable: true, arguments: { 'x-queue-type': 'mystery' } })).rejects.toThrow(/406.*unknown queue type 'mystery'/);
     const ch4 = await channel();
     await expect(ch4.assertQueue(uniqueName('bad'), { messageTtl: -5 } as never)).rejects.toThrow(/406/);
   });
