@@ -167,7 +167,7 @@ describe('basic methods', () => {
     await ch.close();
   });
 
-  it('publishing to a non-default exchange is 404 NOT_FOUND (no exchanges yet)', async () => {
+  it('publishing to a missing exchange is 404 NOT_FOUND', async () => {
     const ch = await channel();
     const closed = new Promise<Error>((resolve) => ch.once('error', resolve));
     ch.publish('some-exchange', 'k', Buffer.from('x'));
