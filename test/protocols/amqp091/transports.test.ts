@@ -1,7 +1,13 @@
 /**
  * AMQP 0-9-1 over WebSocket (subprotocol `amqp091`) on the shared WebSocket port: the same
- * handshake and a publish/get round trip; a wrong header gets the 0-9-1 header back.
+ * handshake and a publish/get round trip; a wrong header gets the 0-9-1 header back. And amqplib
+ * over TLS on the AMQP TLS port (amqps, shared with AMQP 1.0 by header).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import amqp from 'amqplib';
+import selfsigned from 'selfsigned';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameParser } from '../../../protocols/amqp091/codec/frame-parser.js';
@@ -13,8 +19,24 @@ import type { TestServer } from '../../support/test-server.js';
 import { startBroker, uniqueName, waitFor } from './helpers.js';
 
 let server: TestServer;
-beforeAll(async () => { server = await startBroker(); });
-afterAll(async () => { await server.cleanup(); });
+let certDir: string;
+let certPem: string;
+beforeAll(async () => {
+  const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
+    keySize: 2048,
+    algorithm: 'sha256',
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+  });
+  certDir = mkdtempSync(join(tmpdir(), 'interchange-amqp091-tls-'));
+  certPem = pems.cert;
+  writeFileSync(join(certDir, 'cert.pem'), pems.cert);
+  writeFileSync(join(certDir, 'key.pem'), pems.private);
+  server = await startBroker({ overrides: { tls: { cert: join(certDir, 'cert.pem'), key: join(certDir, 'key.pem') } } });
+});
+afterAll(async () => {
+  await server.cleanup();
+  rmSync(certDir, { recursive: true, force: true });
+});
 
 function open(subprotocol: string): Promise<{ ws: WebSocket; data: () => Buffer; closed: Promise<void> }> {
   return new Promise((resolve, reject) => {
@@ -51,6 +73,18 @@ describe('AMQP 0-9-1 over WebSocket', () => {
     await waitFor(() => names(data()).includes('basic.get-ok'));
     expect(data().includes(Buffer.from('over ws'))).toBe(true);
     ws.close();
+  });
+
+  it('amqplib over TLS on the amqps port', async () => {
+    const c = await amqp.connect(`amqps://localhost:${server.ports.amqps!}?heartbeat=0`, { ca: [certPem] });
+    const ch = await c.createChannel();
+    const q = uniqueName('tls');
+    await ch.assertQueue(q);
+    ch.sendToQueue(q, Buffer.from('secure'));
+    await waitFor(async () => (await ch.checkQueue(q)).messageCount === 1);
+    const m = await ch.get(q, { noAck: true });
+    expect(m && m.content.toString()).toBe('secure');
+    await c.close();
   });
 
   it('answers a wrong protocol header with the 0-9-1 header and closes', async () => {
