@@ -176,6 +176,8 @@ export class Channel {
 
   /** One more publish is in flight; past the limit, reading pauses until it is accepted. */
   publishStarted(): void {
+    this.conn.deps.backlog.started();
+    if (this.pendingPublishes === 0) this.conn.published();
     this.pendingPublishes += 1;
     if (!this.readingHeld && this.pendingPublishes >= this.conn.deps.options.maxPendingPublishes) {
       this.readingHeld = true;
@@ -184,6 +186,7 @@ export class Channel {
   }
 
   publishDone(): void {
+    this.conn.deps.backlog.done();
     this.pendingPublishes -= 1;
     if (this.readingHeld && this.pendingPublishes < this.conn.deps.options.maxPendingPublishes / 2) {
       this.readingHeld = false;

@@ -16,6 +16,7 @@ import { decodeMethod, argNumber, argString, type DecodedMethod, type MethodArgs
 import { acceptOpen, acceptStartOk, acceptTuneOk, clientCapabilities, startArgs, tuneArgs, type Tuning } from './connection-handshake.js';
 import { AmqpError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
+import type { BlockableConnection, PublishBacklog } from './publish-backlog.js';
 import type { QueueOwnership } from './queue-ownership.js';
 import { toAmqp091Error } from './reply-codes.js';
 import { FRAME_MIN_SIZE, FrameType, PROTOCOL_HEADER } from './spec/constants.js';
@@ -31,9 +32,10 @@ export interface ConnectionDeps {
   ctx: ServerContext;
   options: ResolvedOptions;
   ownership: QueueOwnership;
+  backlog: PublishBacklog;
 }
 
-export class Amqp091Connection {
+export class Amqp091Connection implements BlockableConnection {
   readonly id = `amqp091-${randomBytes(6).toString('hex')}`;
   readonly logger: Logger;
   readonly closed: Promise<void>;
@@ -122,6 +124,28 @@ export class Amqp091Connection {
   resumeReading(): void {
     this.readingPaused -= 1;
     if (this.readingPaused === 0) this.transport.resume();
+  }
+
+  private blockedReason: string | undefined;
+
+  /** A channel published: the connection takes part in store-backlog blocking (publish-backlog.ts). */
+  published(): void {
+    this.deps.backlog.publisher(this);
+  }
+
+  setBlocked(reason: string | undefined): void {
+    if (this.state !== 'open' || (reason === undefined) === (this.blockedReason === undefined)) return;
+    this.blockedReason = reason;
+    const announced = this.capabilities['connection.blocked'] === true;
+    if (reason !== undefined) {
+      if (announced) this.sendMethod(0, 'connection.blocked', { reason });
+      this.logger.warn({ reason }, 'publishing connection blocked');
+      this.pauseReading();
+    } else {
+      if (announced) this.sendMethod(0, 'connection.unblocked');
+      this.logger.info('publishing connection unblocked');
+      this.resumeReading();
+    }
   }
 
   // ------------------------------------------------------------------ input
@@ -376,6 +400,7 @@ export class Amqp091Connection {
 
   private async onTransportClosed(): Promise<void> {
     this.state = 'closed';
+    this.deps.backlog.forget(this);
     for (const t of [this.heartbeatTimer, this.handshakeTimer, this.closeTimer]) if (t) clearTimeout(t);
     try {
       await this.closeChannels();

@@ -10,6 +10,7 @@ import type { ProtocolListener } from '../../src/server/listener-family.js';
 import type { ConnectionInfo, ProtocolFactory, ProtocolModule, ServerContext } from '../../src/server/protocol-module.js';
 import { Amqp091Connection } from './connection.js';
 import { resolveOptions, type Amqp091Options, type ResolvedOptions } from './options.js';
+import { PublishBacklog } from './publish-backlog.js';
 import { QueueOwnership } from './queue-ownership.js';
 import { amqp091Listener } from './listener.js';
 import { socketTransport, webSocketTransport, type Amqp091Transport } from './transport.js';
@@ -22,10 +23,12 @@ class Amqp091Module implements ProtocolModule {
   private readonly connections = new Set<Amqp091Connection>();
   private readonly options: ResolvedOptions;
   private readonly ownership = new QueueOwnership();
+  private readonly backlog: PublishBacklog;
   private closing = false;
 
   constructor(private readonly ctx: ServerContext, options: Amqp091Options) {
     this.options = resolveOptions(options, ctx.config.limits);
+    this.backlog = new PublishBacklog(this.options.blockedHighWater);
   }
 
   handleSocket(socket: Socket, info: ConnectionInfo): void {
@@ -41,7 +44,7 @@ class Amqp091Module implements ProtocolModule {
       t.destroy();
       return;
     }
-    const c = new Amqp091Connection({ ctx: this.ctx, options: this.options, ownership: this.ownership }, t, info);
+    const c = new Amqp091Connection({ ctx: this.ctx, options: this.options, ownership: this.ownership, backlog: this.backlog }, t, info);
     this.connections.add(c);
     void c.closed.then(() => this.connections.delete(c));
   }

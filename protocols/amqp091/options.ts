@@ -16,6 +16,8 @@ export interface Amqp091Options {
   writeHighWaterBytes?: number;
   /** Publishes in flight (not yet accepted by the core) per channel past which reading pauses. Default 1000. */
   maxPendingPublishes?: number;
+  /** Publishes in flight across all connections past which publishers get connection.blocked. Default 20 000. */
+  blockedHighWater?: number;
 }
 
 export interface ResolvedOptions {
@@ -26,6 +28,7 @@ export interface ResolvedOptions {
   closeTimeoutMs: number;
   writeHighWaterBytes: number;
   maxPendingPublishes: number;
+  blockedHighWater: number;
   /** Largest message body accepted (limits.maxMessageBytes). */
   maxBodyBytes: number;
 }
@@ -39,6 +42,7 @@ export function resolveOptions(o: Amqp091Options, limits: { maxFrameBytes: numbe
     closeTimeoutMs: o.closeTimeoutMs ?? 2000,
     writeHighWaterBytes: o.writeHighWaterBytes ?? 1 << 20,
     maxPendingPublishes: o.maxPendingPublishes ?? 1000,
+    blockedHighWater: o.blockedHighWater ?? 20_000,
     maxBodyBytes: limits.maxMessageBytes,
   };
 }
