@@ -16,6 +16,9 @@
  *
  * The front-end keeps only its codec and protocol state machine: it turns frames into calls on
  * the session and deliveries into frames.
+ *
+ * Parts: consumer creation per source kind and durable claims in session-consumers.ts, options and
+ * limits in session-options.ts, exchange operations in exchange-operations.ts.
  */
 import type { Broker, SendResult } from '../broker.js';
 import { BrokerError } from '../errors.js';
@@ -26,59 +29,15 @@ import type { Principal, Permission } from '../../security/security-manager.js';
 import type { Binding, ExchangeInfo, ExchangePublishResult, ExchangeSpec } from '../exchange/types.js';
 import { silentLogger, type Logger } from '../../log.js';
 import type { ConsumerHost } from './consumer-base.js';
-import {
-  durableKey, durableRegistry, ensureDurableSubscription, removeDurableSubscription, type DurableIdentity,
-} from './durable-subscriptions.js';
-import { QueueSessionConsumer } from './queue-consumer.js';
 import type { SendRequest } from './send-request.js';
-import { StreamSessionConsumer } from './stream-consumer.js';
 import { ExchangeOperations, type ExchangePublishRequest } from './exchange-operations.js';
-import { DEFAULT_STREAM_OFFSET } from './stream-offset.js';
+import { SessionConsumers } from './session-consumers.js';
+import { DEFAULT_SESSION_LIMITS, type Authorizer, type SessionLimits, type SessionOptions } from './session-options.js';
 import { TempQueues } from './temp-queues.js';
-import { TopicSessionConsumer } from './topic-consumer.js';
 import { Transactions, type StagedOperation } from './transaction.js';
 import type { ConsumerCallback, ConsumerSpec, SessionConsumer } from './types.js';
 
-/** The part of the SecurityManager a session uses. */
-export interface Authorizer {
-  authorize(principal: Principal, permission: Permission, address: AclAddress): boolean;
-}
-
-export interface SessionLimits {
-  /** Live topic consumers: messages buffered while the consumer may not deliver; more are dropped and counted. */
-  liveBufferMessages: number;
-  maxTransactions: number;
-  /** Operations (sends, acks) one transaction may stage. */
-  maxTransactionOperations: number;
-  /** Message body bytes one transaction may stage. */
-  maxTransactionBytes: number;
-}
-
-export const DEFAULT_SESSION_LIMITS: Readonly<SessionLimits> = Object.freeze({
-  liveBufferMessages: 1000,
-  maxTransactions: 100,
-  maxTransactionOperations: 10_000,
-  maxTransactionBytes: 64 << 20,
-});
-
-export interface SessionOptions {
-  broker: Broker;
-  security: Authorizer;
-  principal: Principal;
-  /** Protocol name (`stomp`, `amqp10`, `mqtt`, ...): durable subscription identity and logs. */
-  protocol: string;
-  /** Unique per connection (or protocol session); owner of durable subscription claims. */
-  connectionId: string;
-  /** Client id (STOMP client-id, AMQP container id, MQTT client id): needed for durable subscriptions. */
-  clientId?: string;
-  logger?: Logger;
-  limits?: Partial<SessionLimits>;
-}
-
-/** What the session needs of its own consumers beyond the public contract. */
-interface ManagedConsumer extends SessionConsumer {
-  sessionFlowChanged(): void;
-}
+export { DEFAULT_SESSION_LIMITS, type Authorizer, type SessionLimits, type SessionOptions } from './session-options.js';
 
 export function createSession(opts: SessionOptions): ServerSession {
   return new ServerSession(opts);
@@ -94,13 +53,11 @@ export class ServerSession implements ConsumerHost {
   readonly limits: SessionLimits;
   readonly tempQueues: TempQueues;
   private readonly security: Authorizer;
-  private readonly consumers = new Map<string, ManagedConsumer>();
-  private readonly durableOf = new Map<string, string>();
   private readonly ownedQueues = new Set<string>();
   private readonly tx: Transactions;
   private readonly exchangeOps: ExchangeOperations = new ExchangeOperations(this);
+  private readonly consumers: SessionConsumers = new SessionConsumers(this, () => this.check());
   private deliveryCounter = 0;
-  private consumerCounter = 0;
   private isPaused = false;
   private isClosed = false;
   private closing: Promise<void> | undefined;
@@ -143,15 +100,7 @@ export class ServerSession implements ConsumerHost {
   }
 
   consumerClosed(consumer: SessionConsumer): void {
-    if (this.consumers.get(consumer.id) !== consumer) return;
-    this.consumers.delete(consumer.id);
-    const key = this.durableOf.get(consumer.id);
-    if (key !== undefined) {
-      this.durableOf.delete(consumer.id);
-      // A re-attach on the same connection may already hold the claim through a newer consumer.
-      const stillHeld = [...this.durableOf.values()].includes(key);
-      if (!stillHeld) durableRegistry(this.broker).release(key, this.connectionId);
-    }
+    this.consumers.closed(consumer);
   }
 
   // ------------------------------------------------------------------ authorization
@@ -237,7 +186,7 @@ export class ServerSession implements ConsumerHost {
     return this.exchangeOps.unbind(binding);
   }
 
-  // ------------------------------------------------------------------ consuming
+  // ------------------------------------------------------------------ consuming (session-consumers.ts)
 
   /**
    * Create a consumer. Authorization, argument checks and the durable-subscription claim happen
@@ -245,103 +194,16 @@ export class ServerSession implements ConsumerHost {
    * consumer is attached (its queue or stream opened, its durable subscription created or
    * resumed). Deliveries may start before it resolves: use `delivery.consumer`.
    */
-  async createConsumer(spec: ConsumerSpec, callback: ConsumerCallback): Promise<SessionConsumer> {
-    this.check();
-    const src = spec.source;
-    if (spec.prefetch !== undefined && !(spec.prefetch >= 1)) throw new BrokerError('INVALID_ARGUMENT', `prefetch must be >= 1, got ${String(spec.prefetch)}`);
-    this.consumerCounter += 1;
-    const id = `${this.connectionId}/${this.consumerCounter}`;
-    switch (src.kind) {
-      case 'queue': {
-        this.authorize('read', { kind: 'queue', name: src.name });
-        const c = this.register(new QueueSessionConsumer(id, spec, this, callback));
-        return this.attachQueue(c, () => this.broker.queue(src.name));
-      }
-      case 'temp-queue': {
-        const c = this.register(new QueueSessionConsumer(id, spec, this, callback));
-        return this.attachQueue(c, () => this.tempQueues.get(src.name));
-      }
-      case 'stream': {
-        this.authorize('read', { kind: 'stream', name: src.name });
-        const start = src.offset ?? DEFAULT_STREAM_OFFSET;
-        const c = this.register(new StreamSessionConsumer(id, spec, this, callback));
-        try {
-          const stream = await this.broker.stream(src.name);
-          c.attach(stream, start);
-        } catch (err) {
-          c.close();
-          throw err;
-        }
-        return c;
-      }
-      case 'topic': {
-        this.authorize('read', { kind: 'topic', name: src.pattern });
-        if (src.durable === undefined) {
-          const c = this.register(new TopicSessionConsumer(id, spec, this, callback, this.limits.liveBufferMessages));
-          try {
-            c.attach(this.broker, src.pattern, src.filterPolicy);
-          } catch (err) {
-            c.close();
-            throw err;
-          }
-          return c;
-        }
-        const identity = this.durableIdentity(src.durable.name);
-        const key = durableKey(identity);
-        if (!durableRegistry(this.broker).claim(key, this.connectionId)) {
-          throw new BrokerError('ALREADY_EXISTS', `durable subscription ${JSON.stringify(identity.subscriptionName)} of client-id ${JSON.stringify(identity.clientId)} is active on another connection`);
-        }
-        const c = this.register(new QueueSessionConsumer(id, spec, this, callback));
-        this.durableOf.set(id, key);
-        return this.attachQueue(c, () => ensureDurableSubscription(this.broker, {
-          ...identity, pattern: src.pattern, ...(src.filterPolicy !== undefined ? { filterPolicy: src.filterPolicy } : {}),
-        }));
-      }
-    }
-  }
-
-  private register<C extends ManagedConsumer>(c: C): C {
-    this.consumers.set(c.id, c);
-    return c;
-  }
-
-  private async attachQueue(c: QueueSessionConsumer, open: () => Promise<Queue>): Promise<SessionConsumer> {
-    try {
-      const queue = await open();
-      c.attach(queue);
-    } catch (err) {
-      c.close();
-      throw err;
-    }
-    return c;
-  }
-
-  private durableIdentity(subscriptionName: string): DurableIdentity {
-    if (this.clientId === undefined || this.clientId === '') throw new BrokerError('INVALID_ARGUMENT', 'durable subscriptions need a client id');
-    if (subscriptionName === '') throw new BrokerError('INVALID_ARGUMENT', 'a durable subscription needs a name');
-    return { protocol: this.protocol, clientId: this.clientId, subscriptionName };
+  createConsumer(spec: ConsumerSpec, callback: ConsumerCallback): Promise<SessionConsumer> {
+    return this.consumers.create(spec, callback);
   }
 
   /**
    * Remove durable subscription `name` of this session's client id (its queue and what it
    * collected). Refused while another connection consumes it; resolves false if there was none.
    */
-  async unsubscribeDurable(name: string): Promise<boolean> {
-    this.check();
-    const identity = this.durableIdentity(name);
-    const key = durableKey(identity);
-    const registry = durableRegistry(this.broker);
-    if (!registry.claim(key, this.connectionId)) {
-      throw new BrokerError('ALREADY_EXISTS', `durable subscription ${JSON.stringify(name)} is active on another connection`);
-    }
-    const heldByUs = [...this.durableOf.values()].includes(key);
-    try {
-      const existed = await removeDurableSubscription(this.broker, identity);
-      this.logger.info({ clientId: identity.clientId, subscription: name, existed }, 'durable subscription removed');
-      return existed;
-    } finally {
-      if (!heldByUs) registry.release(key, this.connectionId);
-    }
+  unsubscribeDurable(name: string): Promise<boolean> {
+    return this.consumers.unsubscribeDurable(name);
   }
 
   /** A new anonymous temporary queue (AMQP 1.0 dynamic source); consume it with `{ kind: 'queue', name }`. */
@@ -368,13 +230,13 @@ export class ServerSession implements ConsumerHost {
   pause(): void {
     if (this.isPaused) return;
     this.isPaused = true;
-    for (const c of this.consumers.values()) c.sessionFlowChanged();
+    this.consumers.paused();
   }
 
   resume(): void {
     if (!this.isPaused) return;
     this.isPaused = false;
-    for (const c of [...this.consumers.values()]) c.sessionFlowChanged();
+    this.consumers.resumed();
   }
 
   // ------------------------------------------------------------------ transactions
@@ -452,7 +314,7 @@ export class ServerSession implements ConsumerHost {
     if (this.closing) return this.closing;
     this.isClosed = true;
     for (const ops of this.tx.takeAll()) this.discard(ops, false);
-    for (const c of [...this.consumers.values()]) c.close();
+    this.consumers.closeAll();
     this.closing = this.tempQueues.deleteAll();
     return this.closing;
   }
