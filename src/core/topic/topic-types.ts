@@ -86,3 +86,24 @@ export interface SubscriptionCounters {
   dropped: number;
   failed: number;
 }
+
+export interface PublishOptions {
+  /** Also make this the topic's retained message (an empty body clears it and is still delivered). */
+  retain?: boolean;
+  /** Broker message id to use instead of a fresh one. */
+  id?: string;
+  /** Identity of the publishing connection, for noLocal subscriptions. */
+  origin?: string;
+  /**
+   * More destinations of this one publish (queues an exchange routed it to, src/core/exchange).
+   * Each is one more copy unless a queue subscription of the topic already targets that name
+   * (a queue gets at most one copy per publish); counted in `delivered` like queue copies.
+   */
+  extraTargets?: readonly ExtraTarget[];
+}
+
+/** A destination added to a publish by its caller, by queue (or stream) name. */
+export interface ExtraTarget {
+  queue: string;
+  enqueue(m: TopicMessage): Promise<unknown>;
+}
