@@ -6,25 +6,29 @@
  * amq.topic is the core topic space: its queue bindings are core topic subscriptions (so MQTT,
  * STOMP and AMQP 1.0 publishes reach them) and a publish to it is a core topic publish (so live
  * topic subscribers of every protocol get it). See README.md for every decision.
+ *
+ * Parts: binding indexes in binding-index.ts, amq.topic queue bindings in topic-space-bindings.ts,
+ * routing in exchange-routing.ts.
  */
 import { BrokerError } from '../errors.js';
 import { messageSize, type Message } from '../message.js';
 import { withPublishedWith } from '../queue/dead-letter-target.js';
 import type { StateMap } from '../state-map.js';
-import type { SubscriptionRecord } from '../store.js';
 import type { ExtraTarget } from '../topic/topic-router.js';
 import type { Value } from '../values.js';
 import type { Logger } from '../../log.js';
-import { argumentsToJson, bindingId, copyBinding, normalizeBinding } from './binding-identity.js';
+import { bindingId, copyBinding, normalizeBinding } from './binding-identity.js';
+import { BindingIndex } from './binding-index.js';
 import { createBindingTable, type BindingEntry, type BindingTable } from './binding-table.js';
 import type { ExchangeHost } from './exchange-host.js';
 import { BUILT_IN_EXCHANGES, RESERVED_PREFIX, validateExchangeName } from './exchange-names.js';
 import { alternateOf, assertEquivalent, copyInfo, parseSpec } from './exchange-spec.js';
 import {
-  argumentsFromJson, BINDING_KEY_PREFIX, decodeBinding, decodeExchange, encodeBinding, encodeExchange, EXCHANGE_KEY_PREFIX, EXCHANGE_STATE_NAMESPACE,
+  BINDING_KEY_PREFIX, decodeBinding, decodeExchange, encodeBinding, encodeExchange, EXCHANGE_KEY_PREFIX, EXCHANGE_STATE_NAMESPACE,
 } from './exchange-records.js';
 import { deliverCopies, planRoute, type RoutableExchange } from './exchange-routing.js';
-import { isCoreTopicName, topicBindingKey, topicBindingPattern } from './topic-key.js';
+import { isCoreTopicName } from './topic-key.js';
+import { bindTopicSpaceQueue, topicSpaceBinding, topicSpaceSubscriptionId } from './topic-space-bindings.js';
 import {
   DEFAULT_EXCHANGE, TOPIC_SPACE_EXCHANGE,
   type Binding, type BindingFilter, type ExchangeInfo, type ExchangePublishResult, type ExchangeSpec,
@@ -35,15 +39,9 @@ interface ExchangeEntry extends RoutableExchange {
   readonly createdAt: number;
 }
 
-/** Subscription record attributes marking an amq.topic queue binding. */
-const TOPIC_BINDING_ATTRIBUTE = 'exchange';
-const TOPIC_BINDING_ID_PREFIX = 'amq.topic/';
-
 export class ExchangeRegistry {
   private readonly exchanges = new Map<string, ExchangeEntry>();
-  private readonly byId = new Map<string, BindingEntry>();
-  /** Bindings by destination (`queue:<name>` / `exchange:<name>`). */
-  private readonly byDestination = new Map<string, Set<BindingEntry>>();
+  private readonly index = new BindingIndex((name) => this.exchanges.get(name)?.table);
   /** Binds whose store write is still in flight: a repeat waits for the same commit. */
   private readonly pending = new Map<string, Promise<void>>();
   private readonly logger: Logger;
@@ -91,9 +89,9 @@ export class ExchangeRegistry {
         await state.delete(key);
         continue;
       }
-      this.attachBinding(source, { id: key.slice(BINDING_KEY_PREFIX.length), binding, persisted: true });
+      this.index.attach(source, { id: key.slice(BINDING_KEY_PREFIX.length), binding, persisted: true });
     }
-    this.logger.info({ exchanges: this.exchanges.size, bindings: this.byId.size }, 'exchanges loaded');
+    this.logger.info({ exchanges: this.exchanges.size, bindings: this.index.size }, 'exchanges loaded');
   }
 
   close(): void {
@@ -182,7 +180,7 @@ export class ExchangeRegistry {
     const writes: Array<Promise<void>> = [];
     for (const e of [...entry.table.entries()]) writes.push(this.detachBinding(e));
     const sources = new Set<ExchangeEntry>();
-    for (const e of [...(this.byDestination.get(destKey('exchange', name)) ?? [])]) {
+    for (const e of [...this.index.into('exchange', name)]) {
       const source = this.exchanges.get(e.binding.source);
       if (source) sources.add(source);
       writes.push(this.detachBinding(e));
@@ -214,20 +212,20 @@ export class ExchangeRegistry {
       const b = normalizeBinding(input);
       const source = this.requireSource(b.source);
       const durable = source.info.durable && this.destinationDurable(b);
-      if (source.name === TOPIC_SPACE_EXCHANGE && b.destination.kind === 'queue') return this.bindTopicSpaceQueue(b);
+      if (source.name === TOPIC_SPACE_EXCHANGE && b.destination.kind === 'queue') return bindTopicSpaceQueue(this.host, b);
       source.table.check(b);
       const id = bindingId(b);
       const pending = this.pending.get(id);
       if (pending) return pending;
-      if (this.byId.has(id)) return Promise.resolve();
+      if (this.index.has(id)) return Promise.resolve();
       const entry: BindingEntry = { id, binding: b, persisted: durable };
-      this.attachBinding(source, entry);
+      this.index.attach(source, entry);
       if (!durable) return Promise.resolve();
       const write = this.store().set(BINDING_KEY_PREFIX + id, encodeBinding(b)).then(
         () => { this.pending.delete(id); },
         (err: unknown) => {
           this.pending.delete(id);
-          this.removeFromIndexes(entry);
+          this.index.remove(entry);
           throw err;
         },
       );
@@ -243,13 +241,13 @@ export class ExchangeRegistry {
     this.check();
     const b = normalizeBinding(input);
     if (b.source === TOPIC_SPACE_EXCHANGE && b.destination.kind === 'queue') {
-      return this.host.topicSpace.unsubscribe(TOPIC_BINDING_ID_PREFIX + bindingId(b));
+      return this.host.topicSpace.unsubscribe(topicSpaceSubscriptionId(b));
     }
     const id = bindingId(b);
     // A bind still committing: unbind after it. Its failure is the bind caller's to see; here it
     // just means there is nothing to remove.
     await this.pending.get(id)?.catch(() => undefined);
-    const entry = this.byId.get(id);
+    const entry = this.index.get(id);
     if (!entry) return false;
     await this.detachBinding(entry);
     const source = this.exchanges.get(b.source);
@@ -264,10 +262,10 @@ export class ExchangeRegistry {
       (filter.source === undefined || b.source === filter.source)
       && (filter.queue === undefined || (b.destination.kind === 'queue' && b.destination.name === filter.queue))
       && (filter.exchange === undefined || (b.destination.kind === 'exchange' && b.destination.name === filter.exchange));
-    const candidates = filter.queue !== undefined ? this.byDestination.get(destKey('queue', filter.queue)) ?? []
-      : filter.exchange !== undefined ? this.byDestination.get(destKey('exchange', filter.exchange)) ?? []
+    const candidates = filter.queue !== undefined ? this.index.into('queue', filter.queue)
+      : filter.exchange !== undefined ? this.index.into('exchange', filter.exchange)
         : filter.source !== undefined ? this.exchanges.get(filter.source)?.table.entries() ?? []
-          : this.byId.values();
+          : this.index.values();
     for (const e of candidates) if (keep(e.binding)) out.push(copyBinding(e.binding));
     if ((filter.source === undefined || filter.source === TOPIC_SPACE_EXCHANGE) && filter.exchange === undefined) {
       const records = this.host.topicSpace.subscriptions(filter.queue !== undefined ? { queue: filter.queue } : {});
@@ -285,7 +283,7 @@ export class ExchangeRegistry {
 
   /** A queue or stream is gone: its bindings go (amq.topic's went with its topic subscriptions). */
   async destinationDeleted(name: string): Promise<void> {
-    const entries = [...(this.byDestination.get(destKey('queue', name)) ?? [])];
+    const entries = [...this.index.into('queue', name)];
     if (entries.length === 0) return;
     const sources = new Set<ExchangeEntry>();
     for (const e of entries) {
@@ -322,39 +320,8 @@ export class ExchangeRegistry {
     return d.kind === 'exchange' ? this.exchanges.has(d.name) : this.host.destination(d.name) !== undefined;
   }
 
-  private async bindTopicSpaceQueue(b: Binding): Promise<void> {
-    if (this.host.destination(b.destination.name)?.kind === 'stream') {
-      throw new BrokerError('INVALID_ARGUMENT', `stream "${b.destination.name}" cannot be bound to ${TOPIC_SPACE_EXCHANGE} (core topic subscriptions deliver into queues)`);
-    }
-    const pattern = topicBindingPattern(b.routingKey);
-    await this.host.topicSpace.subscribe({
-      id: TOPIC_BINDING_ID_PREFIX + bindingId(b),
-      pattern,
-      queue: b.destination.name,
-      attributes: { [TOPIC_BINDING_ATTRIBUTE]: TOPIC_SPACE_EXCHANGE, routingKey: b.routingKey, arguments: argumentsToJson(b.arguments) },
-    });
-  }
-
-  private attachBinding(source: ExchangeEntry, entry: BindingEntry): void {
-    source.table.add(entry);
-    this.byId.set(entry.id, entry);
-    const key = destKey(entry.binding.destination.kind, entry.binding.destination.name);
-    let set = this.byDestination.get(key);
-    if (!set) this.byDestination.set(key, (set = new Set()));
-    set.add(entry);
-  }
-
-  private removeFromIndexes(entry: BindingEntry): void {
-    if (this.byId.get(entry.id) !== entry) return;
-    this.byId.delete(entry.id);
-    this.exchanges.get(entry.binding.source)?.table.remove(entry);
-    const key = destKey(entry.binding.destination.kind, entry.binding.destination.name);
-    const set = this.byDestination.get(key);
-    if (set?.delete(entry) && set.size === 0) this.byDestination.delete(key);
-  }
-
   private detachBinding(entry: BindingEntry): Promise<void> {
-    this.removeFromIndexes(entry);
+    this.index.remove(entry);
     return entry.persisted ? this.store().delete(BINDING_KEY_PREFIX + entry.id) : Promise.resolve();
   }
 
@@ -418,17 +385,4 @@ export class ExchangeRegistry {
   private targets(queues: readonly string[], routingKey: string): ExtraTarget[] {
     return queues.map((queue) => ({ queue, enqueue: (tm) => this.host.deliver(queue, tm.message, routingKey) }));
   }
-}
-
-function destKey(kind: 'queue' | 'exchange', name: string): string {
-  return `${kind}:${name}`;
-}
-
-/** The Binding an amq.topic subscription record stands for, or undefined for other subscriptions. */
-function topicSpaceBinding(rec: SubscriptionRecord): Binding | undefined {
-  const a = rec.attributes;
-  if (a[TOPIC_BINDING_ATTRIBUTE] !== TOPIC_SPACE_EXCHANGE) return undefined;
-  const routingKey = typeof a.routingKey === 'string' ? a.routingKey : topicBindingKey(rec.pattern);
-  const args = a.arguments === undefined ? {} : argumentsFromJson(`subscription ${rec.id}`, a.arguments);
-  return { source: TOPIC_SPACE_EXCHANGE, destination: { kind: 'queue', name: rec.queue }, routingKey, arguments: args };
 }
